@@ -1,0 +1,249 @@
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors.ts';
+
+/**
+ * The whole twelve-factor configuration: every environment variable, its default and its meaning, in one place.
+ * Parsed once at start-up; every problem is reported at once, each naming its variable.
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const optionalUrl = z.url().optional();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const list = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/** Each variable: its schema (with default) and a line of documentation, printed by `--help` and in the README. */
+export const CONFIG_VARIABLES = {
+  AWS_REGION: { schema: z.string().min(1).default('us-east-1'), doc: 'AWS region of every service' },
+  S3_ENDPOINT: { schema: optionalUrl, doc: 'S3 endpoint override (local stand-in); path-style addressing is used' },
+  SQS_ENDPOINT: { schema: optionalUrl, doc: 'SQS endpoint override (local stand-in)' },
+  DYNAMODB_ENDPOINT: { schema: optionalUrl, doc: 'DynamoDB endpoint override (local stand-in)' },
+  BEDROCK_ENDPOINT: { schema: optionalUrl, doc: 'Bedrock Runtime endpoint override (local stand-in)' },
+  QUEUE_URL: { schema: z.url().optional(), doc: 'URL of the SQS queue the worker consumes and backfill feeds' },
+  DLQ_URL: { schema: z.url().optional(), doc: 'URL of the dead-letter queue; poison messages are moved here at once' },
+  TABLE_NAME: { schema: z.string().min(3).max(255).default('image-catalogue'), doc: 'DynamoDB catalogue table' },
+  THUMBNAIL_BUCKET: {
+    schema: z.string().min(3).optional(),
+    doc: 'private bucket for the small WebP thumbnails the worker makes; unset: no thumbnails',
+  },
+  THUMBNAIL_EDGE: { schema: int(32, 1024).default(320), doc: 'long edge of thumbnails, px' },
+  MODEL_ID: {
+    schema: z.string().min(1).default('anthropic.claude-3-haiku-20240307-v1:0'),
+    doc: 'Bedrock model id or inference profile',
+  },
+  MAX_TOKENS: { schema: int(64, 8192).default(1024), doc: 'max_tokens of each model call' },
+  PROMPT_FILE: { schema: z.string().min(1).optional(), doc: 'prompt file; default: shared/prompts/catalogue.v1.md' },
+  CATEGORIES: { schema: list.optional(), doc: 'comma-separated list the category must come from; unset: free text' },
+  IMAGE_MAX_EDGE: { schema: int(200, 8000).default(1568), doc: 'long edge of the image sent to the model, px' },
+  IMAGE_MAX_INPUT_PIXELS: {
+    schema: int(1, 1_000_000_000).default(100_000_000),
+    doc: 'largest source image (width x height) decoded; larger is rejected as a decompression bomb',
+  },
+  IMAGE_MAX_BYTES: { schema: int(1, 5_000_000_000).default(50 * 1024 * 1024), doc: 'largest object fetched, bytes' },
+  IMAGE_FORMAT: { schema: z.enum(['jpeg', 'webp']).default('jpeg'), doc: 'format of the image sent to the model' },
+  IMAGE_QUALITY: { schema: int(30, 100).default(85), doc: 'JPEG/WebP quality of the image sent to the model' },
+  WORKER_CONSUMERS: {
+    schema: int(1, 64).default(4),
+    doc: 'sqs-consumer instances per process; messages in flight = consumers x batch size',
+  },
+  WORKER_BATCH_SIZE: { schema: int(1, 10).default(10), doc: 'messages per ReceiveMessage (1-10)' },
+  WAIT_TIME_SECONDS: { schema: int(0, 20).default(20), doc: 'long-poll wait, s' },
+  VISIBILITY_TIMEOUT_SECONDS: { schema: int(10, 43_200).default(300), doc: 'visibility timeout the worker sets, s' },
+  HEARTBEAT_SECONDS: { schema: int(1, 43_199).default(60), doc: 'visibility extension interval while working, s' },
+  HANDLER_TIMEOUT_SECONDS: { schema: int(1, 43_200).default(240), doc: 'longest time one message may take, s' },
+  SHUTDOWN_TIMEOUT_SECONDS: {
+    schema: int(0, 3600).default(30),
+    doc: 'on SIGTERM, time to finish in-flight work before releasing it, s',
+  },
+  MODEL_MAX_ATTEMPTS: { schema: int(1, 50).default(8), doc: 'attempts per image for throttling/transient errors' },
+  MODEL_OUTPUT_MAX_ATTEMPTS: { schema: int(1, 10).default(3), doc: 'attempts per image when the answer fails validation' },
+  RETRY_BASE_MS: { schema: int(1, 60_000).default(500), doc: 'base of exponential backoff with full jitter, ms' },
+  RETRY_MAX_MS: { schema: int(1, 600_000).default(20_000), doc: 'cap of one backoff wait, ms' },
+  MODEL_TIMEOUT_MS: { schema: int(1000, 900_000).default(120_000), doc: 'timeout of one model call, ms' },
+  QUOTA_RPM: { schema: int(1, 1_000_000).default(1000), doc: 'model requests per minute, for the whole fleet' },
+  QUOTA_TPM: { schema: int(1, 1_000_000_000).default(2_000_000), doc: 'model tokens per minute, for the whole fleet' },
+  QUOTA_OUTPUT_BURNDOWN: { schema: num(1, 10).default(1), doc: 'quota weight of an output token (5 on newer Claude models)' },
+  QUOTA_TARGET: { schema: num(0.1, 1).default(0.98), doc: 'fraction of the quota the fleet aims to use' },
+  QUOTA_MINUTE_MS: { schema: int(100, 60_000).default(60_000), doc: 'length of a quota minute, ms (shorter only against the stand-in)' },
+  LIMITER_MAX_CONCURRENCY: { schema: int(1, 10_000).default(64), doc: 'model calls in flight per process' },
+  REDIS_URL: { schema: z.string().min(1).optional(), doc: 'Redis holding the fleet-wide quota bucket; unset: per-process share' },
+  FLEET_SIZE: { schema: int(1, 10_000).default(1), doc: 'workers sharing the quota when no Redis is reachable' },
+  METRICS_PORT: { schema: int(0, 65_535).optional(), doc: 'port of the Prometheus /metrics endpoint; unset: none' },
+  LOG_LEVEL: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    doc: 'log level',
+  },
+  LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']).default('auto'), doc: 'auto: pretty in a terminal, JSON otherwise' },
+  SKIP_SAME_CONTENT: {
+    schema: bool.default(true),
+    doc: 'reuse the analysis of identical bytes already catalogued under another key',
+  },
+} as const;
+
+type Vars = typeof CONFIG_VARIABLES;
+export type RawConfig = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
+
+export interface Config {
+  region: string;
+  endpoints: { s3?: string; sqs?: string; dynamodb?: string; bedrock?: string };
+  queueUrl?: string;
+  dlqUrl?: string;
+  tableName: string;
+  thumbnails: { bucket?: string; edge: number };
+  model: {
+    id: string;
+    maxTokens: number;
+    promptFile?: string;
+    categories?: string[];
+    maxAttempts: number;
+    outputMaxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    timeoutMs: number;
+  };
+  image: { maxEdge: number; maxInputPixels: number; maxBytes: number; format: 'jpeg' | 'webp'; quality: number };
+  consumer: {
+    consumers: number;
+    batchSize: number;
+    waitTimeSeconds: number;
+    visibilityTimeoutSeconds: number;
+    heartbeatSeconds: number;
+    handlerTimeoutSeconds: number;
+    shutdownTimeoutSeconds: number;
+  };
+  quota: {
+    rpm: number;
+    tpm: number;
+    outputBurndown: number;
+    target: number;
+    minuteMs: number;
+    maxConcurrency: number;
+    redisUrl?: string;
+    fleetSize: number;
+  };
+  metricsPort?: number;
+  log: { level: RawConfig['LOG_LEVEL']; format: RawConfig['LOG_FORMAT'] };
+  skipSameContent: boolean;
+}
+
+const RawSchema = z.object(
+  Object.fromEntries(Object.entries(CONFIG_VARIABLES).map(([k, v]) => [k, v.schema])) as {
+    [K in keyof Vars]: Vars[K]['schema'];
+  },
+);
+
+/**
+ * Reads the configuration from an environment (default `process.env`). Empty strings count as unset.
+ * @throws ConfigError listing every problem, each naming its variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(CONFIG_VARIABLES)) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') input[name] = value.trim();
+  }
+  const parsed = RawSchema.safeParse(input);
+  const issues: ConfigIssue[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? '(config)');
+      issues.push({ variable, message: `${issue.message} (got ${JSON.stringify(input[variable])})` });
+    }
+    throw new ConfigError(issues);
+  }
+  const r = parsed.data as RawConfig;
+  // Cross-field rules: a heartbeat must land before the message becomes visible again, or it is processed twice.
+  if (r.HEARTBEAT_SECONDS >= r.VISIBILITY_TIMEOUT_SECONDS) {
+    issues.push({ variable: 'HEARTBEAT_SECONDS', message: 'must be less than VISIBILITY_TIMEOUT_SECONDS' });
+  }
+  if (r.HANDLER_TIMEOUT_SECONDS * 1000 < r.MODEL_TIMEOUT_MS) {
+    issues.push({ variable: 'HANDLER_TIMEOUT_SECONDS', message: 'must be at least MODEL_TIMEOUT_MS' });
+  }
+  if (r.RETRY_MAX_MS < r.RETRY_BASE_MS) {
+    issues.push({ variable: 'RETRY_MAX_MS', message: 'must be at least RETRY_BASE_MS' });
+  }
+  if (r.CATEGORIES !== undefined && r.CATEGORIES.length === 0) {
+    issues.push({ variable: 'CATEGORIES', message: 'must name at least one category when set' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return {
+    region: r.AWS_REGION,
+    endpoints: { s3: r.S3_ENDPOINT, sqs: r.SQS_ENDPOINT, dynamodb: r.DYNAMODB_ENDPOINT, bedrock: r.BEDROCK_ENDPOINT },
+    queueUrl: r.QUEUE_URL,
+    dlqUrl: r.DLQ_URL,
+    tableName: r.TABLE_NAME,
+    thumbnails: { bucket: r.THUMBNAIL_BUCKET, edge: r.THUMBNAIL_EDGE },
+    model: {
+      id: r.MODEL_ID,
+      maxTokens: r.MAX_TOKENS,
+      promptFile: r.PROMPT_FILE,
+      categories: r.CATEGORIES,
+      maxAttempts: r.MODEL_MAX_ATTEMPTS,
+      outputMaxAttempts: r.MODEL_OUTPUT_MAX_ATTEMPTS,
+      retryBaseMs: r.RETRY_BASE_MS,
+      retryMaxMs: r.RETRY_MAX_MS,
+      timeoutMs: r.MODEL_TIMEOUT_MS,
+    },
+    image: {
+      maxEdge: r.IMAGE_MAX_EDGE,
+      maxInputPixels: r.IMAGE_MAX_INPUT_PIXELS,
+      maxBytes: r.IMAGE_MAX_BYTES,
+      format: r.IMAGE_FORMAT,
+      quality: r.IMAGE_QUALITY,
+    },
+    consumer: {
+      consumers: r.WORKER_CONSUMERS,
+      batchSize: r.WORKER_BATCH_SIZE,
+      waitTimeSeconds: r.WAIT_TIME_SECONDS,
+      visibilityTimeoutSeconds: r.VISIBILITY_TIMEOUT_SECONDS,
+      heartbeatSeconds: r.HEARTBEAT_SECONDS,
+      handlerTimeoutSeconds: r.HANDLER_TIMEOUT_SECONDS,
+      shutdownTimeoutSeconds: r.SHUTDOWN_TIMEOUT_SECONDS,
+    },
+    quota: {
+      rpm: r.QUOTA_RPM,
+      tpm: r.QUOTA_TPM,
+      outputBurndown: r.QUOTA_OUTPUT_BURNDOWN,
+      target: r.QUOTA_TARGET,
+      minuteMs: r.QUOTA_MINUTE_MS,
+      maxConcurrency: r.LIMITER_MAX_CONCURRENCY,
+      redisUrl: r.REDIS_URL,
+      fleetSize: r.FLEET_SIZE,
+    },
+    metricsPort: r.METRICS_PORT,
+    log: { level: r.LOG_LEVEL, format: r.LOG_FORMAT },
+    skipSameContent: r.SKIP_SAME_CONTENT,
+  };
+}
+
+/** Asserts the variables a command needs are set, naming each missing one. */
+export function requireConfig<K extends 'queueUrl' | 'dlqUrl'>(
+  config: Config,
+  keys: readonly K[],
+): Config & { [P in K]-?: string } {
+  const names: Record<string, string> = { queueUrl: 'QUEUE_URL', dlqUrl: 'DLQ_URL' };
+  const missing = keys.filter((k) => !config[k]);
+  if (missing.length) {
+    throw new ConfigError(missing.map((k) => ({ variable: names[k] ?? k, message: 'required for this command' })));
+  }
+  return config as Config & { [P in K]-?: string };
+}
+
+/** The documentation of every variable, for `--help` and the README. */
+export function describeConfig(): string {
+  return Object.entries(CONFIG_VARIABLES)
+    .map(([name, v]) => {
+      const def = (v.schema as z.ZodType).safeParse(undefined);
+      const shown = def.success && def.data !== undefined ? String(def.data) : '(unset)';
+      return `  ${name.padEnd(28)} ${v.doc} [default: ${shown}]`;
+    })
+    .join('\n');
+}

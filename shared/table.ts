@@ -1,0 +1,35 @@
+/**
+ * The catalogue table's key schema and indexes: one definition used by the local stack (dynalite), the tests and the
+ * Pulumi stack, so they cannot drift apart.
+ */
+export const CATALOGUE_TABLE = {
+  partitionKey: 'id',
+  /** Items by category, newest first: the browser's category filter. Only items with a `category` appear. */
+  byCategoryIndex: { name: 'byCategory', partitionKey: 'category', sortKey: 'updatedAt' },
+  /** Items by status (catalogued / rejected / removed), newest first. */
+  byStatusIndex: { name: 'byStatus', partitionKey: 'status', sortKey: 'updatedAt' },
+} as const;
+
+/** A DynamoDB `CreateTable` input for the catalogue, on-demand billing. */
+export function catalogueCreateTableInput(tableName: string) {
+  const t = CATALOGUE_TABLE;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: t.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: t.byCategoryIndex.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: t.byStatusIndex.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: t.byCategoryIndex.sortKey, AttributeType: 'S' as const },
+    ],
+    KeySchema: [{ AttributeName: t.partitionKey, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: [t.byCategoryIndex, t.byStatusIndex].map((ix) => ({
+      IndexName: ix.name,
+      KeySchema: [
+        { AttributeName: ix.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: ix.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}

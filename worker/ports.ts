@@ -1,0 +1,88 @@
+import type { ImageDescription } from '../shared/catalogue.ts';
+import type { CatalogueItem } from '../shared/catalogue.ts';
+
+/**
+ * The ports of the pipeline: one interface per dependency. The AWS adapters (worker/adapters/) implement them with
+ * the real SDK clients; the pipeline's tests use in-memory fakes.
+ */
+
+/** Which object, and which content of it: `eTag` pins the bytes the event was about. */
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  eTag?: string;
+  versionId?: string;
+}
+
+export type FetchResult =
+  | { status: 'ok'; body: Buffer; eTag: string; size: number; contentType?: string; versionId?: string }
+  /** The object's content is no longer the one the event named (S3 answered 412 to IfMatch). */
+  | { status: 'changed' }
+  /** The object (or that version) no longer exists. */
+  | { status: 'missing' }
+  /** Larger than the configured cap: not fetched. */
+  | { status: 'too-large'; size: number };
+
+export interface ImageSource {
+  /** Fetches the bytes, conditional on `ref.eTag` when given. Throws TransientError for passing faults. */
+  fetch(ref: ObjectRef, options: { maxBytes: number; signal?: AbortSignal }): Promise<FetchResult>;
+}
+
+/** An image ready for the model. */
+export interface PreparedImage {
+  body: Buffer;
+  format: 'jpeg' | 'png' | 'webp' | 'gif';
+  width: number;
+  height: number;
+}
+
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface DescribeRequest {
+  image: PreparedImage;
+  /** The prompt text; the object key never goes here. */
+  prompt: string;
+  signal?: AbortSignal;
+}
+
+export interface DescribeResult {
+  description: ImageDescription;
+  usage: ModelUsage;
+  modelId: string;
+  /** How many model calls this took, retries included. */
+  attempts: number;
+}
+
+/**
+ * The model. A single call: `describe` throws ThrottledError / TransientError (retryable), ModelOutputError (the
+ * answer failed validation; retryable within its own budget) or ModelRequestError (final). Retrying and quota
+ * limiting are decorators around this port (worker/quota/).
+ */
+export interface Describer {
+  describe(request: DescribeRequest): Promise<DescribeResult>;
+}
+
+/** Result of a conditional write: `superseded` means a newer or equal result is already stored (not an error). */
+export type WriteResult = 'written' | 'superseded';
+
+export interface CatalogueStore {
+  get(id: string): Promise<CatalogueItem | undefined>;
+  /**
+   * Writes a content item (catalogued or rejected). Succeeds when no item exists, when the stored `seq` is older,
+   * or when the stored item has the same `seq` and `eTag` but another `analysisVersion` or status (re-analysis of the
+   * same content). Never overwrites a tombstone of the same or a newer `seq`.
+   */
+  putContent(item: CatalogueItem): Promise<WriteResult>;
+  /** Writes a tombstone. Succeeds when no item exists or the stored `seq` is older. */
+  putTombstone(item: CatalogueItem): Promise<WriteResult>;
+  /** A catalogued item with this content hash and analysis version, if any (to reuse its analysis). */
+  findByContent?(contentHash: string, analysisVersion: string): Promise<CatalogueItem | undefined>;
+}
+
+/** Where the worker keeps the small thumbnails the browser shows. */
+export interface ThumbnailStore {
+  put(key: string, body: Buffer, contentType: string): Promise<void>;
+}
