@@ -78,6 +78,11 @@ export interface CatalogueStore {
   putContent(item: CatalogueItem): Promise<WriteResult>;
   /** Writes a tombstone. Succeeds when no item exists or the stored `seq` is older. */
   putTombstone(item: CatalogueItem): Promise<WriteResult>;
+  /**
+   * Moves a stored content item's `seq` forward when an event for the same content is skipped, so an older removal
+   * delivered later cannot tombstone an object that still exists. Only when the stored `seq` is older and `eTag` equal.
+   */
+  advanceSeq(id: string, eTag: string, seq: string): Promise<WriteResult>;
   /** A catalogued item with this content hash and analysis version, if any (to reuse its analysis). */
   findByContent?(contentHash: string, analysisVersion: string): Promise<CatalogueItem | undefined>;
 }

@@ -1,0 +1,98 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CatalogueItem } from '../../shared/catalogue.ts';
+import type { CatalogueStore, WriteResult } from '../ports.ts';
+import { errorName, transient } from './awsErrors.ts';
+
+/**
+ * The catalogue in DynamoDB. Every write is conditional, so at-least-once, out-of-order delivery converges on the
+ * bucket's final state: a failed condition means a newer (or equal) result is already stored, which is not an error.
+ */
+export class DynamoCatalogueStore implements CatalogueStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(id: string): Promise<CatalogueItem | undefined> {
+    try {
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+      return out.Item ? fromStored(out.Item) : undefined;
+    } catch (error) {
+      throw transient('DynamoDB GetItem', error, { id });
+    }
+  }
+
+  putContent(item: CatalogueItem): Promise<WriteResult> {
+    return this.conditionalPut(item, {
+      // Written when: nothing is stored; or the stored write is older; or it is the same content (same eTag, not a
+      // tombstone) analysed differently (another analysis version or outcome) — a re-analysis keeps the stored seq.
+      ConditionExpression:
+        'attribute_not_exists(id) OR #seq < :seq OR (#eTag = :eTag AND #status <> :removed AND (#av <> :av OR #status <> :status))',
+      ExpressionAttributeNames: { '#seq': 'seq', '#eTag': 'eTag', '#status': 'status', '#av': 'analysisVersion' },
+      ExpressionAttributeValues: {
+        ':seq': item.seq,
+        ':eTag': item.eTag ?? '',
+        ':removed': 'removed',
+        ':av': item.analysisVersion ?? '',
+        ':status': item.status,
+      },
+    });
+  }
+
+  putTombstone(item: CatalogueItem): Promise<WriteResult> {
+    return this.conditionalPut(item, {
+      ConditionExpression: 'attribute_not_exists(id) OR #seq < :seq',
+      ExpressionAttributeNames: { '#seq': 'seq' },
+      ExpressionAttributeValues: { ':seq': item.seq },
+    });
+  }
+
+  async advanceSeq(id: string, eTag: string, seq: string): Promise<WriteResult> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET #seq = :seq',
+          ConditionExpression: 'attribute_exists(id) AND #seq < :seq AND #eTag = :eTag AND #status <> :removed',
+          ExpressionAttributeNames: { '#seq': 'seq', '#eTag': 'eTag', '#status': 'status' },
+          ExpressionAttributeValues: { ':seq': seq, ':eTag': eTag, ':removed': 'removed' },
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return 'superseded';
+      throw transient('DynamoDB UpdateItem', error, { id });
+    }
+  }
+
+  private async conditionalPut(
+    item: CatalogueItem,
+    condition: {
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+  ): Promise<WriteResult> {
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toStored(item), ...condition }));
+      return 'written';
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return 'superseded';
+      throw transient('DynamoDB PutItem', error, { id: item.id });
+    }
+  }
+}
+
+/** DynamoDB item from a catalogue item: drops undefined and empty strings (not every DynamoDB accepts them). */
+function toStored(item: CatalogueItem): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(CatalogueItem.parse(item))) {
+    if (v !== undefined && v !== '') out[k] = v;
+  }
+  return out;
+}
+
+function fromStored(raw: Record<string, unknown>): CatalogueItem {
+  return CatalogueItem.parse(raw.status === 'catalogued' && raw.text === undefined ? { ...raw, text: '' } : raw);
+}
