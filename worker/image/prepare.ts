@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ImageRejectedError } from '../../shared/errors.ts';
 import { sniff } from './detect.ts';
-import { decodeToFit, encodeThumbnail, encodeWithinLimit } from './encode.ts';
+import { encodeForModel, encodeThumbnail } from './encode.ts';
 import { openSource } from './source.ts';
 import { BEDROCK_MAX_IMAGE_BYTES, type PreparedResult, PrepareOptions } from './types.ts';
 
@@ -12,7 +12,7 @@ const SUPPORTED = 'JPEG, PNG, GIF, WebP, TIFF, HEIC, AVIF or uncompressed BMP';
  *
  * In order: refuse empty objects; tell the real format from the bytes (never the key or content type); read the
  * headers and refuse decompression bombs and multi-page TIFFs before decoding anything; decode once, applying the
- * EXIF orientation and shrinking to `maxEdge` on the way; encode as JPEG (alpha flattened onto white) or WebP with
+ * EXIF orientation and shrinking to `maxEdge` on the way, and encode as JPEG (alpha flattened onto white) or WebP with
  * no metadata (no EXIF, no GPS), lowering quality and then size until it fits in 3.75 MB. Animated GIF/WebP use their
  * first frame.
  *
@@ -38,14 +38,14 @@ export async function prepareImage(body: Buffer, options: PrepareOptions): Promi
   }
 
   const source = await openSource(body, sniffed.format, opts.maxInputPixels);
-  const pixels = await decodeToFit(source, opts.maxEdge);
-  const image = await encodeWithinLimit(
-    pixels,
-    opts.format,
-    opts.quality,
-    opts.maxOutputBytes ?? BEDROCK_MAX_IMAGE_BYTES,
-  );
-  const thumbnail = opts.thumbnailEdge === undefined ? undefined : await encodeThumbnail(pixels, opts.thumbnailEdge);
+  const image = await encodeForModel(source, {
+    maxEdge: opts.maxEdge,
+    format: opts.format,
+    quality: opts.quality,
+    maxBytes: opts.maxOutputBytes ?? BEDROCK_MAX_IMAGE_BYTES,
+  });
+  const thumbnail =
+    opts.thumbnailEdge === undefined ? undefined : await encodeThumbnail(image.body, opts.thumbnailEdge);
   return {
     image: { body: image.body, format: opts.format, width: image.width, height: image.height },
     original: source.original,
