@@ -93,6 +93,8 @@ export type RawConfig = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
 
 export interface Config {
   region: string;
+  /** Static credentials when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are given; else the SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   endpoints: { s3?: string; sqs?: string; dynamodb?: string; bedrock?: string };
   queueUrl?: string;
   dlqUrl?: string;
@@ -174,8 +176,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     issues.push({ variable: 'CATEGORIES', message: 'must name at least one category when set' });
   }
   if (issues.length > 0) throw new ConfigError(issues);
+  const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
   return {
     region: r.AWS_REGION,
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN?.trim() || undefined }
+        : undefined,
     endpoints: { s3: r.S3_ENDPOINT, sqs: r.SQS_ENDPOINT, dynamodb: r.DYNAMODB_ENDPOINT, bedrock: r.BEDROCK_ENDPOINT },
     queueUrl: r.QUEUE_URL,
     dlqUrl: r.DLQ_URL,

@@ -84,15 +84,11 @@ export class DynamoCatalogueStore implements CatalogueStore {
   }
 }
 
-/** DynamoDB item from a catalogue item: drops undefined and empty strings (not every DynamoDB accepts them). */
+/** Validated on the way in and out: the table only ever holds items of the schema. */
 function toStored(item: CatalogueItem): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(CatalogueItem.parse(item))) {
-    if (v !== undefined && v !== '') out[k] = v;
-  }
-  return out;
+  return CatalogueItem.parse(item);
 }
 
 function fromStored(raw: Record<string, unknown>): CatalogueItem {
-  return CatalogueItem.parse(raw.status === 'catalogued' && raw.text === undefined ? { ...raw, text: '' } : raw);
+  return CatalogueItem.parse(raw);
 }

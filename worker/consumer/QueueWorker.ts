@@ -3,6 +3,7 @@ import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Config } from '../../shared/config.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { KeyedMutex } from '../pipeline/KeyedMutex.ts';
 import { OUTCOME_KINDS, type Outcome, type OutcomeKind } from '../pipeline/outcome.ts';
 import { handleQueueMessage, type MessageHandlerDeps } from './handleMessage.ts';
 
@@ -36,6 +37,7 @@ export class QueueWorker extends EventEmitter {
   private readonly work = new AbortController();
   private readonly releaseDelays = new Map<string, number>();
   private readonly idleWaiters = new Set<() => void>();
+  private readonly locks = new KeyedMutex();
   readonly stats: WorkerStats = {
     inFlight: 0,
     messages: 0,
@@ -137,6 +139,7 @@ export class QueueWorker extends EventEmitter {
         message,
         {
           ...this.options.handler,
+          locks: this.locks,
           onOutcome: (o: Outcome) => {
             this.stats.outcomes[o.outcome]++;
             this.stats.inputTokens += o.inputTokens ?? 0;

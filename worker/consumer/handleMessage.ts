@@ -1,8 +1,10 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { PoisonMessageError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { itemId } from '../../shared/catalogue.ts';
 import { parseQueueMessage } from '../../shared/messages.ts';
 import type { DeadLetterSink } from '../adapters/SqsDeadLetterSink.ts';
+import type { KeyedMutex } from '../pipeline/KeyedMutex.ts';
 import { needsRedelivery, type Outcome } from '../pipeline/outcome.ts';
 import { type PipelineDeps, processEvent } from '../pipeline/processEvent.ts';
 
@@ -17,6 +19,8 @@ export interface MessageHandlerDeps {
   deadLetters: DeadLetterSink;
   logger: Logger;
   onOutcome?: (o: Outcome) => void;
+  /** Serialises records of the same object within this process (see KeyedMutex). */
+  locks?: KeyedMutex;
   /** Redelivery delay for a message whose records must be retried. */
   retryDelaySeconds?: (receiveCount: number) => number;
 }
@@ -56,7 +60,8 @@ export async function handleQueueMessage(
   }
   const outcomes: Outcome[] = [];
   for (const event of parsed.events) {
-    const o = await processEvent(event, deps.pipeline, signal);
+    const run = () => processEvent(event, deps.pipeline, signal);
+    const o = deps.locks ? await deps.locks.run(itemId(event.bucket, event.key), run) : await run();
     outcomes.push(o);
     deps.onOutcome?.(o);
     const line = {

@@ -35,7 +35,7 @@ export class RetryingDescriber implements Describer {
         const result = await this.inner.describe(request);
         return { ...result, attempts: attempt };
       } catch (error) {
-        if (request.signal?.aborted) throw error;
+        if (request.signal?.aborted) throw request.signal.reason ?? error;
         lastError = error;
         // Final errors are not retried; unknown errors are (never lose an image to a surprise).
         if (error instanceof CatalogueError && !error.retryable) throw error;

@@ -83,15 +83,17 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
   const seq = normaliseSequencer(event.sequencer);
   const eTag = event.eTag ?? '';
   const existing = await deps.store.get(id);
-  if (existing && existing.seq > seq) {
-    return { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
-  }
   const sameContent = existing && existing.status !== 'removed' && existing.eTag === eTag;
   if (sameContent && existing.analysisVersion === deps.prompt.analysisVersion && !event.reprocess) {
     // Same bytes, same analysis: no tokens. Still record that this (newer) event was seen, so that an older removal
     // delivered late cannot tombstone an object that exists.
     if (existing.seq < seq) await deps.store.advanceSeq(id, eTag, seq);
     return { outcome: 'skipped', reason: 'already catalogued with this content and analysis version' };
+  }
+  // Same content under another analysis version is re-analysed whatever the event's age (a backfill carries no
+  // sequencer); other content from an older event than the stored one is stale.
+  if (existing && !sameContent && existing.seq > seq) {
+    return { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
   }
   if (event.size !== undefined && event.size > deps.maxBytes) {
     return reject(event, deps, seq, existing, new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(event.size, deps.maxBytes)));

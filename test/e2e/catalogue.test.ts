@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
+import { fixture, PHOTOS, startSystem, type System, waitFor } from '../helpers/system.ts';
+
+/** Issue 2, done-when 1 and 2: photos in, one catalogued item each; duplicated, reordered events change nothing. */
+describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dynalite, Bedrock stand-in)', () => {
+  let system: System;
+  beforeAll(async () => {
+    system = await startSystem();
+  });
+  afterAll(() => system?.close());
+
+  it('catalogues each public-domain photo exactly once, every field present and valid', async () => {
+    await system.startWorker();
+    for (const name of PHOTOS) await system.put(`photos/${name}`, fixture(name));
+    await waitFor(async () => (await system.items()).filter((i) => i.status === 'catalogued').length === PHOTOS.length, 'all photos catalogued');
+
+    const items = await system.items();
+    expect(items.map((i) => i.key)).toEqual(PHOTOS.map((n) => `photos/${n}`).sort());
+    for (const item of items) {
+      expect(CatalogueItem.parse(item)).toBeTruthy();
+      expect(item).toMatchObject({ status: 'catalogued', bucket: system.stack.bucket });
+      // Every field of the model's entry is there and valid.
+      ImageDescription.parse({ ...item, labels: item.labels?.map(({ name, box }) => ({ name, box })) });
+      expect(item.eTag).toMatch(/^[0-9a-f]{32}$/);
+      expect(item.sequencer).toMatch(/^[0-9A-F]+$/);
+      expect(item.analysisVersion).toMatch(/^v1-/);
+      expect(item.image?.width).toBeGreaterThan(0);
+      expect(item.thumbnailKey).toMatch(/^thumbnails\/[0-9a-f]{64}\.webp$/);
+      expect(item.inputTokens).toBeGreaterThan(0);
+    }
+    expect(system.stack.bedrock?.stats().totals.accepted ?? system.stack.bedrock?.stats()).toBeTruthy();
+    const catalogued = system.outcomes.filter((o) => o.outcome === 'catalogued');
+    expect(catalogued).toHaveLength(PHOTOS.length);
+  });
+
+  it('every event delivered twice and out of order leaves the same table and calls the model no more', async () => {
+    const before = await system.items();
+    const callsBefore = system.outcomes.reduce((n, o) => n + (o.modelCalls ?? 0), 0);
+    // Capture the events of a second batch of uploads instead of delivering them.
+    system.stack.bridge.pause();
+    for (const name of PHOTOS.slice(0, 4)) await system.put(`again/${name}`, fixture(name));
+    const bodies = system.stack.bridge.drain();
+    expect(bodies).toHaveLength(4);
+    system.stack.bridge.resume();
+    const shuffled = [...bodies, ...bodies].reverse();
+    const seen = system.outcomes.length;
+    await system.stack.bridge.send(shuffled);
+    await waitFor(() => system.outcomes.length >= seen + 8, '8 outcomes');
+    const outcomes = system.outcomes.slice(seen).map((o) => o.outcome).sort();
+    expect(outcomes.filter((o) => o === 'catalogued')).toHaveLength(4);
+    expect(outcomes.filter((o) => o === 'skipped' || o === 'stale')).toHaveLength(4);
+    const callsAfter = system.outcomes.reduce((n, o) => n + (o.modelCalls ?? 0), 0);
+    expect(callsAfter - callsBefore).toBe(4);
+
+    // And the original events once more: nothing changes, no model call.
+    const again = system.outcomes.length;
+    for (const name of PHOTOS) await system.put(`photos/${name}`, fixture(name)); // same bytes: same eTag
+    await waitFor(() => system.outcomes.length >= again + PHOTOS.length, 'outcomes of the re-uploads');
+    expect(system.outcomes.slice(again).every((o) => o.outcome === 'skipped')).toBe(true);
+    const after = await system.items();
+    const strip = (items: CatalogueItem[]) =>
+      items.filter((i) => i.key.startsWith('photos/')).map(({ seq, sequencer, updatedAt, ...rest }) => rest);
+    expect(strip(after)).toEqual(strip(before));
+  });
+});

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
+import type {
+  CatalogueStore,
+  DescribeRequest,
+  DescribeResult,
+  Describer,
+  FetchResult,
+  ImageSource,
+  ObjectRef,
+  WriteResult,
+} from '../../worker/ports.ts';
+import type { PipelineDeps, PreparedForModel } from '../../worker/pipeline/processEvent.ts';
+
+/**
+ * In-memory fakes of the pipeline's ports, for the pipeline's unit tests. The store applies the same write rules as
+ * DynamoCatalogueStore's condition expressions (which the adapter tests check against dynalite).
+ */
+export class InMemoryStore implements CatalogueStore {
+  readonly items = new Map<string, CatalogueItem>();
+  writes = 0;
+
+  async get(id: string) {
+    const item = this.items.get(id);
+    return item ? structuredClone(item) : undefined;
+  }
+  async putContent(item: CatalogueItem): Promise<WriteResult> {
+    const s = this.items.get(item.id);
+    const ok =
+      !s ||
+      s.seq < item.seq ||
+      (s.eTag === item.eTag &&
+        s.status !== 'removed' &&
+        (s.analysisVersion !== item.analysisVersion || s.status !== item.status));
+    return this.write(ok, item);
+  }
+  async putTombstone(item: CatalogueItem): Promise<WriteResult> {
+    const s = this.items.get(item.id);
+    return this.write(!s || s.seq < item.seq, item);
+  }
+  async advanceSeq(id: string, eTag: string, seq: string): Promise<WriteResult> {
+    const s = this.items.get(id);
+    if (!s || !(s.seq < seq) || s.eTag !== eTag || s.status === 'removed') return 'superseded';
+    s.seq = seq;
+    return 'written';
+  }
+  private write(ok: boolean, item: CatalogueItem): WriteResult {
+    if (!ok) return 'superseded';
+    this.writes++;
+    this.items.set(item.id, structuredClone(item));
+    return 'written';
+  }
+}
+
+export const etagOf = (body: Buffer) => createHash('md5').update(body).digest('hex');
+
+/** A bucket in memory: `put` and `remove` change it; fetch honours IfMatch like S3. */
+export class InMemoryBucket implements ImageSource {
+  readonly objects = new Map<string, Buffer>();
+  fetches = 0;
+  put(key: string, body: Buffer): string {
+    this.objects.set(key, body);
+    return etagOf(body);
+  }
+  remove(key: string) {
+    this.objects.delete(key);
+  }
+  async fetch(ref: ObjectRef, options: { maxBytes: number }): Promise<FetchResult> {
+    this.fetches++;
+    const body = this.objects.get(ref.key);
+    if (!body) return { status: 'missing' };
+    if (ref.eTag && ref.eTag !== etagOf(body)) return { status: 'changed' };
+    if (body.length > options.maxBytes) return { status: 'too-large', size: body.length };
+    return { status: 'ok', body, eTag: etagOf(body), size: body.length };
+  }
+}
+
+export const sampleDescription = (summary = 'A test image.'): ImageDescription => ({
+  summary,
+  category: 'Test',
+  labels: [{ name: 'thing', box: { left: 0.25, top: 0.25, width: 0.5, height: 0.5 } }],
+  sensitive: { verdict: 'none', reason: 'nothing sensitive' },
+  text: '',
+});
+
+/** A describer that answers from a script: each call takes the next step (an error to throw, or an answer). */
+export class ScriptedDescriber implements Describer {
+  calls = 0;
+  readonly prompts: string[] = [];
+  constructor(private readonly script: (Error | ImageDescription)[] = []) {}
+  async describe(request: DescribeRequest): Promise<DescribeResult> {
+    this.calls++;
+    this.prompts.push(request.prompt);
+    const step = this.script.shift() ?? sampleDescription();
+    if (step instanceof Error) throw step;
+    return { description: step, usage: { inputTokens: 100, outputTokens: 20 }, modelId: 'fake-model', attempts: 1 };
+  }
+}
+
+/** A prepare step that reads the fake "image" as text: `img:<w>x<h>` is an image, anything else is rejected. */
+export async function fakePrepare(body: Buffer): Promise<PreparedForModel> {
+  const { ImageRejectedError } = await import('../../shared/errors.ts');
+  const m = /^img:(\d+)x(\d+)/.exec(body.toString());
+  if (!m) throw new ImageRejectedError('NOT_AN_IMAGE', 'not an image: the content looks like text');
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  return {
+    image: { body, format: 'jpeg', width, height },
+    original: { format: 'jpeg', width, height, bytes: body.length },
+    contentHash: createHash('sha256').update(body).digest('hex'),
+  };
+}
+
+export function fakePipeline(over: Partial<PipelineDeps> = {}) {
+  const store = new InMemoryStore();
+  const bucket = new InMemoryBucket();
+  const describer = new ScriptedDescriber();
+  const deps: PipelineDeps = {
+    source: bucket,
+    store,
+    describer,
+    prepare: fakePrepare,
+    toPixelBox: (b, o) => ({ left: b.left * o.width, top: b.top * o.height, width: b.width * o.width, height: b.height * o.height }),
+    prompt: { text: 'describe it', analysisVersion: 'v-test' },
+    maxBytes: 1_000_000,
+    ...over,
+  };
+  return { deps, store, bucket, describer };
+}
