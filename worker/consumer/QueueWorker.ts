@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Config } from '../../shared/config.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -35,7 +35,6 @@ export interface WorkerStats {
 export class QueueWorker extends EventEmitter {
   private readonly consumers: Consumer[] = [];
   private readonly work = new AbortController();
-  private readonly releaseDelays = new Map<string, number>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly locks = new KeyedMutex();
   readonly stats: WorkerStats = {
@@ -61,14 +60,6 @@ export class QueueWorker extends EventEmitter {
         heartbeatInterval: c.heartbeatSeconds,
         handleMessageTimeout: c.handlerTimeoutSeconds * 1000,
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
-        // On any handler error the message is released: at once on shutdown or a crash, after a backoff delay when
-        // its records asked to be retried later.
-        terminateVisibilityTimeout: (messages: Message[]) => {
-          const id = messages[0]?.MessageId ?? '';
-          const delay = this.releaseDelays.get(id) ?? 0;
-          this.releaseDelays.delete(id);
-          return delay;
-        },
         handleMessage: (message) => this.handle(message),
       });
       consumer.on('error', (err) => options.logger.error({ err, consumer: i }, 'SQS error'));
@@ -116,6 +107,21 @@ export class QueueWorker extends EventEmitter {
     return { released };
   }
 
+  /** Makes the message visible again after `delaySeconds` (0: at once). Best effort: on failure SQS's timeout does it. */
+  private async release(message: Message, delaySeconds: number): Promise<void> {
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.options.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: delaySeconds,
+        }),
+      );
+    } catch (err) {
+      this.options.logger.warn({ err, messageId: message.MessageId }, 'could not release the message; it reappears after its visibility timeout');
+    }
+  }
+
   private waitIdle(ms: number): Promise<boolean> {
     if (this.stats.inFlight === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -155,10 +161,15 @@ export class QueueWorker extends EventEmitter {
       }
       this.emit('message', { messageId: message.MessageId, ...verdict });
       if (verdict.action === 'release') {
-        this.releaseDelays.set(message.MessageId ?? '', verdict.delaySeconds);
+        await this.release(message, verdict.delaySeconds);
         throw new ReleaseMessage(`released for retry in ${verdict.delaySeconds}s`);
       }
       return message;
+    } catch (error) {
+      // Shutdown (or a crash of the handler): hand the message back at once, so another worker takes it now rather
+      // than after the visibility timeout. Done here, before the in-flight count drops, so a stop cannot cut it off.
+      if (!(error instanceof ReleaseMessage)) await this.release(message, 0);
+      throw error;
     } finally {
       this.stats.inFlight--;
       if (this.stats.inFlight === 0) for (const w of [...this.idleWaiters]) w();

@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAST_WORKER_ENV, fixture, PHOTOS, startSystem, type System, waitFor } from '../helpers/system.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs `npm run worker` as a real child process (tsx on this Node), collecting its JSON log lines. */
+function spawnWorker(env: Record<string, string>) {
+  const lines: Record<string, unknown>[] = [];
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffer = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p));
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, lines, exited, stderr: () => stderr };
+}
+
+describe('end to end: graceful shutdown', () => {
+  let system: System;
+  beforeAll(async () => {
+    // Slow answers, so that SIGTERM lands while a batch is being described.
+    system = await startSystem({ bedrock: { faults: { latencyMs: 1500 } } });
+  });
+  afterAll(() => system?.close());
+
+  it('a worker sent SIGTERM mid-batch completes or releases its messages; a second worker finishes them', async () => {
+    const keys = PHOTOS.map((n) => `shutdown/${n}`);
+    for (const [i, key] of keys.entries()) await system.put(key, fixture(PHOTOS[i]!));
+
+    const first = spawnWorker({
+      ...system.stack.env,
+      ...FAST_WORKER_ENV,
+      WORKER_CONSUMERS: '1',
+      SHUTDOWN_TIMEOUT_SECONDS: '1',
+      LOG_LEVEL: 'info',
+    });
+    // Mid-batch: the model has been asked about some images and answered none yet.
+    await waitFor(() => (system.stack.bedrock?.stats().totals.requests ?? 0) >= 1, 'the first worker calling the model', 30_000);
+    first.child.kill('SIGTERM');
+    const code = await first.exited;
+    expect(code, first.stderr()).toBe(0);
+    const messages = first.lines.map((l) => l.msg);
+    expect(messages).toContain('stopping: finishing in-flight work');
+    expect(messages).toContain('worker stopped');
+    const stopped = first.lines.find((l) => l.msg === 'worker stopped') as { released: number };
+    // Each answer takes 1.5 s and the deadline is 1 s: what was in flight is released, not lost.
+    expect(stopped.released).toBeGreaterThan(0);
+
+    // The second worker picks up what the first released, at once (visibility 0), not after the 30 s timeout.
+    const second = await system.startWorker();
+    await waitFor(
+      async () => (await system.items()).filter((i) => i.key.startsWith('shutdown/') && i.status === 'catalogued').length === keys.length,
+      'every image catalogued by one worker or the other',
+      20_000,
+    );
+    await second.close();
+    expect(await system.deadLetters()).toEqual([]);
+  });
+});
