@@ -56,6 +56,7 @@ export async function prepareImage(body: Buffer, options: PrepareOptions): Promi
 
 export type { PixelBox } from './boxes.ts';
 export { toPixelBox } from './boxes.ts';
+export { stopHeicThreads } from './decodeHeic.ts';
 export type { ImageFormat } from './detect.ts';
 export type { OriginalImage, PreparedResult, Thumbnail } from './types.ts';
 export { PrepareOptions, prepareOptionsFromConfig } from './types.ts';

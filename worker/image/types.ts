@@ -15,7 +15,7 @@ export const PrepareOptions = z.object({
   format: z.enum(['jpeg', 'webp']),
   /** Starting JPEG/WebP quality (IMAGE_QUALITY, default 85); lowered only when the image would not fit. */
   quality: z.number().int().min(1).max(100),
-  /** Long edge of the WebP thumbnail, px (THUMBNAIL_EDGE, default 320); unset: no thumbnail. */
+  /** Long edge of the WebP thumbnail, px (THUMBNAIL_EDGE, default 320; never above the prepared image's); unset: none. */
   thumbnailEdge: z.number().int().min(1).max(BEDROCK_MAX_IMAGE_EDGE).optional(),
   /** Largest prepared image, bytes (default 3,750,000: Bedrock's 3.75 MB). Lower only for tests. */
   maxOutputBytes: z.number().int().min(1).max(BEDROCK_MAX_IMAGE_BYTES).optional(),
