@@ -1,0 +1,126 @@
+/**
+ * The quota limiter's parts talk through {@link QuotaStore}: one implementation keeps its token buckets in this
+ * process ({@link LocalTokenBucket}), one in Redis for the whole fleet ({@link RedisTokenBucket}), and one switches
+ * between the two when Redis is unreachable ({@link FailoverQuotaStore}). They share one algorithm, described here.
+ *
+ * Two buckets per model, requests and tokens, refilled continuously at the admitted rate × the AIMD factor, created
+ * EMPTY (so a restart or a flush never lets a burst through) and capped at a small burst. A reservation takes one
+ * request and the estimated tokens at once, possibly into debt up to `maxDebtMs` ahead; the caller then sleeps the
+ * returned wait before sending, so sends are paced at the rate even though reservations are made early. When the call
+ * ends the unused tokens are credited back (capped at the burst). A throttle cuts the factor (multiplicative
+ * decrease, at most once per cooldown) and pauses by putting the buckets into debt; the factor then climbs back
+ * linearly with time (additive increase) up to 1.
+ */
+
+/** Rates admitted at factor 1 (quota × target), per quota minute. */
+export interface QuotaRates {
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+}
+
+/**
+ * Shape of the buckets and of AIMD. Durations are in quota time: ms of a real minute, scaled by `minuteMs / 60 000`
+ * so that benchmarks against the stand-in's compressed minute behave alike.
+ */
+export interface BucketShape {
+  /** Length of a quota minute, real ms. Default 60 000 (`QUOTA_MINUTE_MS`). */
+  minuteMs: number;
+  /** Largest burst a bucket holds after idling. Default 1 000 (one second of quota). */
+  burstMs: number;
+  /** How far ahead reservations may go into debt (requests then sleep until their turn). Default 5 000. */
+  maxDebtMs: number;
+  /** The pause after a throttle, as debt put on both buckets. Default 2 000. */
+  pauseMs: number;
+  /** Further throttles within this time of a decrease do not decrease again (they are the same congestion). Default 5 000. */
+  cooldownMs: number;
+  /** Multiplicative decrease: factor × decrease on a throttle. Default 0.8. */
+  decrease: number;
+  /** Additive increase: the factor climbs this much per quota minute since the last decrease. Default 0.1. */
+  increasePerMinute: number;
+  /** The factor never drops below this. Default 0.1. */
+  minFactor: number;
+}
+
+export const DEFAULT_BUCKET_SHAPE: Readonly<BucketShape> = Object.freeze({
+  minuteMs: 60_000,
+  burstMs: 1_000,
+  maxDebtMs: 5_000,
+  pauseMs: 2_000,
+  cooldownMs: 5_000,
+  decrease: 0.8,
+  increasePerMinute: 0.1,
+  minFactor: 0.1,
+});
+
+/** Fills in the defaults and checks the ranges. */
+export function resolveShape(shape: Partial<BucketShape> = {}): BucketShape {
+  const s = { ...DEFAULT_BUCKET_SHAPE, ...shape };
+  const positive = ['minuteMs', 'decrease', 'minFactor'] as const;
+  for (const k of positive) if (!(s[k] > 0)) throw new RangeError(`${k} must be > 0 (got ${s[k]})`);
+  for (const k of ['burstMs', 'maxDebtMs', 'pauseMs', 'cooldownMs', 'increasePerMinute'] as const) {
+    if (!(s[k] >= 0)) throw new RangeError(`${k} must be >= 0 (got ${s[k]})`);
+  }
+  if (s.decrease > 1 || s.minFactor > 1) throw new RangeError('decrease and minFactor must be <= 1');
+  return s;
+}
+
+export function checkRates(rates: QuotaRates): QuotaRates {
+  if (!(rates.requestsPerMinute > 0) || !(rates.tokensPerMinute > 0)) {
+    throw new RangeError(`rates must be > 0 (got ${JSON.stringify(rates)})`);
+  }
+  return { requestsPerMinute: rates.requestsPerMinute, tokensPerMinute: rates.tokensPerMinute };
+}
+
+/** Multiplies both rates (a per-worker share, a target fraction). */
+export function scaleRates(rates: QuotaRates, by: number): QuotaRates {
+  return { requestsPerMinute: rates.requestsPerMinute * by, tokensPerMinute: rates.tokensPerMinute * by };
+}
+
+/** The answer to a reservation. */
+export type ReserveReply =
+  | {
+      admitted: true;
+      /** Sleep this long (real ms) before sending: the reservation was taken ahead of the refill. */
+      waitMs: number;
+      /** The AIMD factor in force. */
+      factor: number;
+      /**
+       * Credits tokens (and requests) back to the bucket that granted this reservation: the unused part of the
+       * estimate when the call ends (negative to charge more), or everything when it was never sent.
+       */
+      refund(tokens: number, requests?: number): Promise<void>;
+    }
+  | {
+      admitted: false;
+      /** The buckets are too deep in debt: try again after this long (real ms). */
+      waitMs: number;
+      factor: number;
+    };
+
+/** Where the buckets live. */
+export interface QuotaStore {
+  /** `local`, `redis`, or `redis|local` for a failover store (its current mode is in {@link QuotaStore.mode}). */
+  readonly name: string;
+  /** Takes one request and `tokens` tokens. Rejects only when the store itself failed. */
+  reserve(tokens: number): Promise<ReserveReply>;
+  /** A throttle was seen: multiplicative decrease and pause (once per cooldown). Resolves to the new factor. */
+  throttled(): Promise<number>;
+  /** Changes the fleet's admitted rates; takes effect at the next call. A local store applies its share. */
+  setRates(rates: QuotaRates): void;
+  /** The rates this store admits at factor 1 (a local store: its share). */
+  rates(): QuotaRates;
+  /** The last AIMD factor seen. */
+  factor(): number;
+  /** Which store answers now (`local` or `redis`). */
+  mode(): 'local' | 'redis';
+  close(): Promise<void>;
+}
+
+/** The part of a pino logger the quota code uses. */
+export interface QuotaLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export const silentLogger: QuotaLogger = { info() {}, warn() {}, debug() {} };
