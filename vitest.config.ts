@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // fauxqs imports node:sqlite, which warns on every import on Node 22.
+    execArgv: ['--disable-warning=ExperimentalWarning'],
     reporters: ['default'],
   },
 });

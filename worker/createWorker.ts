@@ -7,7 +7,7 @@ import { S3ThumbnailStore } from './adapters/S3ThumbnailStore.ts';
 import { discoverDeadLetterQueue, SqsDeadLetterSink } from './adapters/SqsDeadLetterSink.ts';
 import { type AwsClients, createClients, destroyClients } from './clients.ts';
 import { QueueWorker } from './consumer/QueueWorker.ts';
-import { prepareImage, toPixelBox } from './image/prepare.ts';
+import { prepareImage, prepareOptionsFromConfig, toPixelBox } from './image/prepare.ts';
 import { loadPrompt } from './model/prompt.ts';
 import { RetryingDescriber } from './model/RetryingDescriber.ts';
 import type { PipelineDeps } from './pipeline/processEvent.ts';
@@ -51,23 +51,16 @@ export async function createPipeline(
     maxMs: config.model.retryMaxMs,
     logger,
   });
-  const { image, thumbnails } = config;
+  const prepareOptions = prepareOptionsFromConfig(config);
   return {
     source: new S3ImageSource(clients.s3),
     store: new DynamoCatalogueStore(clients.doc, config.tableName),
     describer,
-    prepare: (body) =>
-      prepareImage(body, {
-        maxEdge: image.maxEdge,
-        maxInputPixels: image.maxInputPixels,
-        format: image.format,
-        quality: image.quality,
-        thumbnailEdge: thumbnails.bucket ? thumbnails.edge : undefined,
-      }),
+    prepare: (body) => prepareImage(body, prepareOptions),
     toPixelBox,
-    thumbnails: thumbnails.bucket ? new S3ThumbnailStore(clients.s3, thumbnails.bucket) : undefined,
+    thumbnails: config.thumbnails.bucket ? new S3ThumbnailStore(clients.s3, config.thumbnails.bucket) : undefined,
     prompt: { text: prompt.text, analysisVersion: prompt.analysisVersion },
-    maxBytes: image.maxBytes,
+    maxBytes: config.image.maxBytes,
     analysisVersion: prompt.analysisVersion,
   };
 }

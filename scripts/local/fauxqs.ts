@@ -113,18 +113,22 @@ export async function startFauxqs(options: FauxqsOptions): Promise<EmbeddedFauxq
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_PUT_BYTES }, (_request, body, done) =>
     done(null, body),
   );
-  if (persistence) {
-    app.addHook('onClose', (_instance, done) => {
-      persistence.close();
-      done();
-    });
-  }
+  // Closed by the app's onClose hook and on a failed listen: once only (a second close throws "database is not open").
+  let persistenceOpen = persistence !== undefined;
+  const closePersistence = () => {
+    if (persistenceOpen) persistence?.close();
+    persistenceOpen = false;
+  };
+  app.addHook('onClose', (_instance, done) => {
+    closePersistence();
+    done();
+  });
 
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await app.close().catch(() => undefined);
-    persistence?.close();
+    closePersistence();
     throw listenError(error, options.host, options.port, 's3sqs');
   }
   const port = (app.server.address() as AddressInfo).port;
