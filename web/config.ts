@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
+
+/**
+ * The catalogue browser's own settings (the shared ones, table, buckets, endpoints, come from shared/config.ts).
+ * Parsed once at start-up with every problem reported at once, like the shared configuration.
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const WEB_CONFIG_VARIABLES = {
+  WEB_HOST: { schema: z.string().min(1).default('127.0.0.1'), doc: 'interface the web server listens on' },
+  WEB_PORT: { schema: int(0, 65_535).default(8080), doc: 'port of the web server (0: any free port)' },
+  WEB_URL_TTL_SECONDS: {
+    schema: int(60, 604_800).default(3600),
+    doc: 'lifetime of the presigned image and thumbnail URLs, s',
+  },
+  WEB_SEARCH_BUDGET: {
+    schema: int(100, 1_000_000).default(5000),
+    doc: 'items a search request may evaluate before it returns what it found and a cursor',
+  },
+  WEB_CATEGORIES_TTL_SECONDS: { schema: int(0, 86_400).default(300), doc: 'how long category counts are cached, s' },
+  WEB_CATEGORIES_BUDGET: {
+    schema: int(1000, 100_000_000).default(1_000_000),
+    doc: 'items the category count may read; past it the counts are marked incomplete',
+  },
+  WEB_ALLOW_ORIGIN: {
+    schema: z.url().optional(),
+    doc: 'origin allowed to call /api from another site (CORS); unset: same origin only',
+  },
+} as const;
+
+type Vars = typeof WEB_CONFIG_VARIABLES;
+type Raw = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
+
+export interface WebConfig {
+  host: string;
+  port: number;
+  urlTtlSeconds: number;
+  searchBudget: number;
+  categoriesTtlSeconds: number;
+  categoriesBudget: number;
+  allowOrigin?: string;
+}
+
+const RawSchema = z.object(
+  Object.fromEntries(Object.entries(WEB_CONFIG_VARIABLES).map(([k, v]) => [k, v.schema])) as {
+    [K in keyof Vars]: Vars[K]['schema'];
+  },
+);
+
+/**
+ * Reads the browser's settings from an environment (default `process.env`); empty strings count as unset.
+ * @throws ConfigError listing every problem, each naming its variable.
+ */
+export function loadWebConfig(env: Record<string, string | undefined> = process.env): WebConfig {
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(WEB_CONFIG_VARIABLES)) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') input[name] = value.trim();
+  }
+  const parsed = RawSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues: ConfigIssue[] = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(config)');
+      return { variable, message: `${issue.message} (got ${JSON.stringify(input[variable])})` };
+    });
+    throw new ConfigError(issues);
+  }
+  const r = parsed.data as Raw;
+  return {
+    host: r.WEB_HOST,
+    port: r.WEB_PORT,
+    urlTtlSeconds: r.WEB_URL_TTL_SECONDS,
+    searchBudget: r.WEB_SEARCH_BUDGET,
+    categoriesTtlSeconds: r.WEB_CATEGORIES_TTL_SECONDS,
+    categoriesBudget: r.WEB_CATEGORIES_BUDGET,
+    allowOrigin: r.WEB_ALLOW_ORIGIN,
+  };
+}
+
+/** The documentation of the browser's variables, for `--help`. */
+export function describeWebConfig(): string {
+  return Object.entries(WEB_CONFIG_VARIABLES)
+    .map(([name, v]) => {
+      const def = (v.schema as z.ZodType).safeParse(undefined);
+      const shown = def.success && def.data !== undefined ? String(def.data) : '(unset)';
+      return `  ${name.padEnd(28)} ${v.doc} [default: ${shown}]`;
+    })
+    .join('\n');
+}
