@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
+import {
+  fargateMemoryOptions,
+  LOG_RETENTION_DAYS,
+  MAX_VISIBILITY_TIMEOUT_SECONDS,
+  overlappingSuffixes,
+  queueVisibilityTimeoutSeconds,
+} from './rules.ts';
+import { workerEnvironmentIssues } from './workerEnvironment.ts';
+
+/**
+ * Every configuration key of the Pulumi stack: its Pulumi.yaml type, its schema (with default) and one line of
+ * documentation. One table drives the program (infra/config.ts), the `config:` section of Pulumi.yaml and the
+ * README's config table (infra/configDocs.ts), so the three cannot drift apart.
+ *
+ * Pulumi.yaml declares no key without a default: the CLI refuses to run a stack that lacks a declared key, so
+ * "unset" is spelled as an empty string or an empty list.
+ */
+type PulumiType = 'string' | 'integer' | 'boolean' | 'array';
+
+interface KeyDef {
+  type: PulumiType;
+  group: string;
+  schema: z.ZodType;
+  doc: string;
+}
+
+/** Image formats the worker accepts, lower and upper case: S3 suffix filters are case-sensitive. */
+export const DEFAULT_SUFFIXES: readonly string[] = [
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.gif',
+  '.webp',
+  '.tif',
+  '.tiff',
+  '.heic',
+  '.heif',
+  '.avif',
+  '.bmp',
+].flatMap((s) => [s, s.toUpperCase()]);
+
+const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+const text = (def = '') => z.string().trim().default(def);
+const flag = (def: boolean) => z.boolean().default(def);
+const list = (def: readonly string[] = []) =>
+  z
+    .array(z.string().trim().min(1))
+    .default([...def])
+    .transform((xs) => [...xs]);
+
+const def = <S extends z.ZodType>(type: PulumiType, group: string, schema: S, doc: string) => ({
+  type,
+  group,
+  schema,
+  doc,
+});
+
+export const STACK_CONFIG = {
+  // Storage
+  imageBucketVersioning: def('boolean', 'Storage', flag(false), 'keep earlier versions of overwritten images'),
+  notificationPrefix: def('string', 'Storage', text(), 'only keys under this prefix raise events; empty: all keys'),
+  notificationSuffixes: def(
+    'array',
+    'Storage',
+    list(DEFAULT_SUFFIXES),
+    'key suffixes that raise events, one notification entry each (case-sensitive); empty list: every object',
+  ),
+  forceDestroy: def(
+    'boolean',
+    'Storage',
+    flag(false),
+    '`pulumi destroy` deletes non-empty buckets and the ECR repository with their contents',
+  ),
+  // Queue
+  maxReceiveCount: def('integer', 'Queue', int(1, 1000, 5), 'receives before a message moves to the DLQ'),
+  queueRetentionDays: def('integer', 'Queue', int(1, 14, 4), 'days a message waits in the queue (the DLQ keeps 14)'),
+  queueKmsKeyArn: def(
+    'string',
+    'Queue',
+    text(),
+    'customer-managed KMS key for both queues (its key policy must let s3.amazonaws.com use it); empty: SQS-managed SSE',
+  ),
+  handlerTimeoutSeconds: def(
+    'integer',
+    'Queue',
+    int(10, 7200, 240),
+    'longest time one message may take (HANDLER_TIMEOUT_SECONDS); queue visibility timeout = 6x this',
+  ),
+  // Catalogue table
+  tableDeletionProtection: def('boolean', 'Table', flag(true), 'DynamoDB deletion protection on the catalogue table'),
+  // Model and quota
+  modelId: def('string', 'Model', text('anthropic.claude-3-haiku-20240307-v1:0'), 'Bedrock foundation model id'),
+  inferenceProfileId: def(
+    'string',
+    'Model',
+    text(),
+    'cross-region inference profile the worker calls instead (e.g. us.<modelId>); empty: the model itself',
+  ),
+  quotaRpm: def('integer', 'Model', int(1, 1_000_000, 1000), 'model requests per minute for the whole fleet'),
+  quotaTpm: def('integer', 'Model', int(1, 1_000_000_000, 2_000_000), 'model tokens per minute for the whole fleet'),
+  quotaOutputBurndown: def('integer', 'Model', int(1, 10, 1), 'quota weight of an output token (5 on newer Claude)'),
+  limiterMaxConcurrency: def('integer', 'Model', int(1, 10_000, 64), 'model calls in flight per worker task'),
+  workerEnvironment: def(
+    'array',
+    'Model',
+    list(),
+    'further worker variables as NAME=value (any of shared/config.ts except those the stack sets)',
+  ),
+  // Worker fleet
+  workerImage: def('string', 'Fleet', text(), 'worker image; empty: <ECR repository URL>:latest'),
+  workerCpu: def('integer', 'Fleet', int(256, 16_384, 1024), 'Fargate CPU units per task (1024 = 1 vCPU)'),
+  workerMemory: def('integer', 'Fleet', int(512, 122_880, 2048), 'Fargate memory per task, MiB'),
+  workerArchitecture: def(
+    'string',
+    'Fleet',
+    z.enum(['X86_64', 'ARM64']).default('X86_64'),
+    'CPU architecture of the image: X86_64 or ARM64',
+  ),
+  minWorkers: def('integer', 'Fleet', int(0, 1000, 1), 'fewest worker tasks; 0 scales to zero when idle'),
+  maxWorkers: def('integer', 'Fleet', int(1, 1000, 4), 'most worker tasks'),
+  backlogPerWorker: def('integer', 'Fleet', int(1, 1_000_000, 500), 'queued messages per worker task when scaling'),
+  scaleInIdleMinutes: def('integer', 'Fleet', int(1, 1440, 15), 'minutes of empty queue before scaling to minWorkers'),
+  fargateSpot: def('boolean', 'Fleet', flag(false), 'run workers on Fargate Spot (cheaper, may be interrupted)'),
+  logRetentionDays: def('integer', 'Fleet', int(1, 3653, 30), 'CloudWatch log retention, days'),
+  ecrImmutableTags: def('boolean', 'Fleet', flag(false), 'ECR tags cannot be overwritten (then set workerImage)'),
+  // Network
+  vpcId: def('string', 'Network', text(), 'existing VPC for the workers and Redis; empty: create a small VPC'),
+  subnetIds: def('array', 'Network', list(), 'subnets of vpcId (two AZs or more for Redis replicas)'),
+  assignPublicIp: def(
+    'boolean',
+    'Network',
+    flag(true),
+    'tasks get a public IP (needed without a NAT gateway; the created VPC has none)',
+  ),
+  // Quota store
+  quotaStore: def(
+    'string',
+    'Quota store',
+    z.enum(['redis', 'none']).default('redis'),
+    'redis: ElastiCache holds the fleet-wide quota bucket; none: each task takes quota / maxWorkers',
+  ),
+  redisNodeType: def('string', 'Quota store', text('cache.t4g.micro'), 'ElastiCache node type'),
+  redisReplicas: def('integer', 'Quota store', int(0, 5, 0), 'Redis replicas; 1 or more enables Multi-AZ failover'),
+  // Alarms
+  alarmEmail: def('string', 'Alarms', text(), 'email subscribed to the alarm topic; empty: none'),
+  oldestMessageAlarmSeconds: def(
+    'integer',
+    'Alarms',
+    int(60, 1_209_600, 3600),
+    'alarm when the oldest queued message is older than this, s',
+  ),
+  // Catalogue browser
+  browser: def('boolean', 'Browser', flag(true), 'deploy the catalogue browser (API Lambda + page on CloudFront)'),
+  browserLambdaPath: def('string', 'Browser', text('web/dist-lambda'), 'folder `npm run build:web` writes'),
+  browserLambdaHandler: def('string', 'Browser', text('index.handler'), 'handler of the browser API Lambda'),
+  browserSitePath: def('string', 'Browser', text('web/public'), 'folder of the static page uploaded to S3'),
+  browserPriceClass: def(
+    'string',
+    'Browser',
+    z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_100'),
+    'CloudFront price class',
+  ),
+} satisfies Record<string, KeyDef>;
+
+export type StackConfigKey = keyof typeof STACK_CONFIG;
+/** The parsed value of each key. */
+export type StackConfig = { -readonly [K in StackConfigKey]: z.output<(typeof STACK_CONFIG)[K]['schema']> };
+
+/** The default of a key, as Pulumi.yaml and the README show it. */
+export function defaultOf(key: StackConfigKey): unknown {
+  const parsed = STACK_CONFIG[key].schema.safeParse(undefined);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Validates raw config values (undefined = unset) and applies the defaults.
+ * @throws ConfigError listing every problem at once, each naming its config key.
+ */
+export function parseStackConfig(raw: Partial<Record<StackConfigKey, unknown>>): StackConfig {
+  const issues: ConfigIssue[] = [];
+  const parsed: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(STACK_CONFIG)) {
+    const result = entry.schema.safeParse(raw[key as StackConfigKey]);
+    if (result.success) parsed[key] = result.data;
+    else for (const issue of result.error.issues) issues.push({ variable: key, message: issue.message });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  const config = parsed as StackConfig;
+  issues.push(...crossFieldIssues(config), ...workerEnvironmentIssues(config));
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
+}
+
+function crossFieldIssues(c: StackConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (variable: StackConfigKey, message: string) => issues.push({ variable, message });
+  if (c.maxWorkers < c.minWorkers) add('maxWorkers', 'must be at least minWorkers');
+  const memory = fargateMemoryOptions(c.workerCpu);
+  if (memory.length === 0) add('workerCpu', 'Fargate allows 256, 512, 1024, 2048, 4096, 8192 or 16384');
+  else if (!memory.includes(c.workerMemory)) {
+    add('workerMemory', `with workerCpu ${c.workerCpu}, Fargate allows ${memory[0]}-${memory.at(-1)} MiB in steps`);
+  }
+  if (!LOG_RETENTION_DAYS.includes(c.logRetentionDays)) {
+    add('logRetentionDays', `CloudWatch allows ${LOG_RETENTION_DAYS.join(', ')}`);
+  }
+  if (queueVisibilityTimeoutSeconds(c.handlerTimeoutSeconds) > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+    add('handlerTimeoutSeconds', `6x must fit the ${MAX_VISIBILITY_TIMEOUT_SECONDS} s SQS visibility limit`);
+  }
+  for (const [a, b] of overlappingSuffixes(c.notificationSuffixes)) {
+    add('notificationSuffixes', `"${a}" and "${b}" overlap; S3 rejects overlapping filters`);
+  }
+  if (Boolean(c.vpcId) !== c.subnetIds.length > 0) add('subnetIds', 'vpcId and subnetIds go together');
+  if (!c.vpcId && !c.assignPublicIp) {
+    add('assignPublicIp', 'the created VPC has no NAT gateway: tasks need a public IP to reach AWS APIs');
+  }
+  if (c.vpcId && c.quotaStore === 'redis' && c.redisReplicas > 0 && c.subnetIds.length < 2) {
+    add('subnetIds', 'Redis replicas (Multi-AZ) need subnets in two availability zones');
+  }
+  if (c.ecrImmutableTags && !c.workerImage) {
+    add('workerImage', 'with ecrImmutableTags, name a versioned image (":latest" cannot be pushed twice)');
+  }
+  if (c.alarmEmail && !z.email().safeParse(c.alarmEmail).success) add('alarmEmail', 'is not an email address');
+  if (c.queueKmsKeyArn && !c.queueKmsKeyArn.startsWith('arn:')) {
+    add('queueKmsKeyArn', 'must be a key ARN (the worker role is granted that key only)');
+  }
+  return issues;
+}

@@ -1,0 +1,11 @@
+import { readStackConfig } from './config.ts';
+import { ImageCatalogue, type ImageCatalogueOutputs } from './ImageCatalogue.ts';
+import type { StackConfig } from './settings.ts';
+
+/**
+ * Builds the stack: reads and validates the config (unless given), creates the {@link ImageCatalogue} component and
+ * returns its outputs. `infra/index.ts` exports them; tests and `npm run infra:graph` call this under mocks.
+ */
+export function createStack(config: StackConfig = readStackConfig()): ImageCatalogueOutputs {
+  return new ImageCatalogue('catalogue', config).outputs;
+}
