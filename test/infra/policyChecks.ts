@@ -1,0 +1,159 @@
+import type { RecordedResource } from '../../infra/mockRuntime.ts';
+
+/**
+ * Policy checks over every resource the program registers (not only the ones a test thinks of): each returns a
+ * list of violations, empty when the stack complies. Checked against hand-made bad resources in
+ * policyChecks.test.ts, so a check that cannot fail would show up there.
+ */
+type Inputs = Record<string, unknown>;
+export interface PolicyStatement {
+  Sid?: string;
+  Effect?: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: string | string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const ofType = (rs: readonly RecordedResource[], suffix: string) => rs.filter((r) => r.type.endsWith(suffix));
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+/** Every IAM policy document found anywhere in a resource's inputs (JSON strings with a Statement list). */
+export function policyDocuments(r: RecordedResource): PolicyStatement[][] {
+  const docs: PolicyStatement[][] = [];
+  const visit = (v: unknown) => {
+    if (typeof v === 'string' && v.includes('"Statement"')) {
+      try {
+        const doc = JSON.parse(v) as { Statement?: unknown };
+        if (Array.isArray(doc.Statement)) docs.push(doc.Statement as PolicyStatement[]);
+      } catch {
+        // not JSON: not a policy
+      }
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(r.inputs);
+  return docs;
+}
+
+export function bucketViolations(rs: readonly RecordedResource[]): string[] {
+  const violations: string[] = [];
+  for (const bucket of ofType(rs, ':Bucket').filter((r) => r.type === 'aws:s3/bucket:Bucket')) {
+    const forBucket = (suffix: string) => ofType(rs, suffix).filter((r) => r.inputs.bucket === bucket.id);
+    const blocks = forBucket(':BucketPublicAccessBlock');
+    const fullyBlocked = blocks.some(
+      (b) => b.inputs.blockPublicAcls && b.inputs.blockPublicPolicy && b.inputs.ignorePublicAcls,
+    );
+    if (!fullyBlocked || !blocks.some((b) => b.inputs.restrictPublicBuckets)) {
+      violations.push(`${bucket.name}: public access not fully blocked`);
+    }
+    const sse = forBucket(':BucketServerSideEncryptionConfiguration').flatMap((e) => asList(e.inputs.rules));
+    const algorithms = sse.map((rule) => (rule as Inputs).applyServerSideEncryptionByDefault as Inputs | undefined);
+    if (!algorithms.some((a) => a?.sseAlgorithm === 'AES256' || a?.sseAlgorithm === 'aws:kms')) {
+      violations.push(`${bucket.name}: no default encryption`);
+    }
+  }
+  return violations;
+}
+
+export function queueViolations(rs: readonly RecordedResource[]): string[] {
+  const queues = ofType(rs, ':Queue').filter((r) => r.type === 'aws:sqs/queue:Queue');
+  const redrives = new Map(
+    queues.map((q) => [q.name, JSON.parse(String(q.inputs.redrivePolicy ?? '{}')) as Inputs] as const),
+  );
+  const dlqArns = new Set([...redrives.values()].map((p) => p.deadLetterTargetArn));
+  const arnOf = (q: RecordedResource) => q.state.arn;
+  const violations: string[] = [];
+  for (const q of queues) {
+    if (!q.inputs.sqsManagedSseEnabled && !q.inputs.kmsMasterKeyId) violations.push(`${q.name}: not encrypted`);
+    if (dlqArns.has(arnOf(q))) continue;
+    const redrive = redrives.get(q.name) ?? {};
+    if (!queues.some((other) => arnOf(other) === redrive.deadLetterTargetArn && other !== q)) {
+      violations.push(`${q.name}: no dead-letter queue`);
+    }
+  }
+  return violations;
+}
+
+function isWildcard(action: unknown): boolean {
+  return typeof action === 'string' && (action === '*' || action.endsWith(':*'));
+}
+
+export function iamViolations(rs: readonly RecordedResource[]): string[] {
+  const violations: string[] = [];
+  for (const r of rs) {
+    for (const statements of policyDocuments(r)) {
+      for (const s of statements) {
+        const label = `${r.name}/${s.Sid ?? s.Effect}`;
+        if (s.NotAction !== undefined) violations.push(`${label}: NotAction`);
+        for (const action of asList(s.Action)) {
+          if (isWildcard(action)) violations.push(`${label}: wildcard action ${String(action)}`);
+        }
+        const identity = s.Principal === undefined;
+        // `*` as a resource only where the action has no resource-level permissions.
+        const starAllowed = asList(s.Action).every((a) => a === 'ecr:GetAuthorizationToken');
+        if (identity && s.Effect === 'Allow' && asList(s.Resource).includes('*') && !starAllowed) {
+          violations.push(`${label}: Resource "*"`);
+        }
+        if (s.Principal === '*' || (s.Principal as Inputs | undefined)?.AWS === '*') {
+          violations.push(`${label}: public principal`);
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+/** The worker's env as a name -> value map, from the task definition's container definitions. */
+export function taskEnvironment(rs: readonly RecordedResource[]): Record<string, string> {
+  const td = ofType(rs, ':TaskDefinition')[0];
+  const containers = JSON.parse(String(td?.inputs.containerDefinitions ?? '[]')) as Array<{
+    environment?: Array<{ name: string; value: string }>;
+  }>;
+  return Object.fromEntries((containers[0]?.environment ?? []).map((e) => [e.name, e.value]));
+}
+
+export function visibilityViolations(rs: readonly RecordedResource[]): string[] {
+  const handler = Number(taskEnvironment(rs).HANDLER_TIMEOUT_SECONDS);
+  if (!Number.isFinite(handler)) return ['task definition: HANDLER_TIMEOUT_SECONDS is not set'];
+  return ofType(rs, ':Queue')
+    .filter((q) => q.type === 'aws:sqs/queue:Queue' && q.inputs.redrivePolicy !== undefined)
+    .filter((q) => Number(q.inputs.visibilityTimeoutSeconds) < 6 * handler)
+    .map((q) => `${q.name}: visibility ${String(q.inputs.visibilityTimeoutSeconds)} s < 6 x ${handler} s`);
+}
+
+export function tableViolations(rs: readonly RecordedResource[]): string[] {
+  return ofType(rs, ':Table').flatMap((t) => [
+    ...((t.inputs.serverSideEncryption as Inputs | undefined)?.enabled ? [] : [`${t.name}: no SSE`]),
+    ...((t.inputs.pointInTimeRecovery as Inputs | undefined)?.enabled ? [] : [`${t.name}: no PITR`]),
+  ]);
+}
+
+export function notificationViolations(rs: readonly RecordedResource[]): string[] {
+  const policies = ofType(rs, ':QueuePolicy').map((p) => p.urn);
+  return ofType(rs, ':BucketNotification')
+    .filter((n) => !n.dependencies.some((d) => policies.includes(d)))
+    .map((n) => `${n.name}: does not depend on the queue policy`);
+}
+
+export function networkViolations(rs: readonly RecordedResource[]): string[] {
+  return ofType(rs, ':SecurityGroup').flatMap((sg) =>
+    asList(sg.inputs.ingress)
+      .filter((rule) => asList((rule as Inputs).cidrBlocks).includes('0.0.0.0/0'))
+      .map(() => `${sg.name}: ingress open to the internet`),
+  );
+}
+
+/** Every check at once. */
+export function allViolations(rs: readonly RecordedResource[]): string[] {
+  return [
+    ...bucketViolations(rs),
+    ...queueViolations(rs),
+    ...iamViolations(rs),
+    ...visibilityViolations(rs),
+    ...tableViolations(rs),
+    ...notificationViolations(rs),
+    ...networkViolations(rs),
+  ];
+}
