@@ -1,0 +1,113 @@
+import cliProgress from 'cli-progress';
+import type { Logger } from '../../shared/logger.ts';
+
+/** How far a run is, as reported every second or so. */
+export interface ProgressSnapshot {
+  elapsedMs: number;
+  listed: number;
+  matched: number;
+  enqueued: number;
+  skipped: number;
+  enqueuedBytes: number;
+  /** Key ranges finished, and in all. */
+  rangesDone: number;
+  ranges: number;
+  /** Objects the bucket holds under the prefixes, when a dry run counted them (the census); else undefined. */
+  expectedListed?: number;
+  /** Listed objects per second, this run. */
+  listedPerSecond: number;
+  enqueuedPerSecond: number;
+  /** 0-1: listed / expectedListed with a census, else the share of ranges finished. */
+  fraction: number;
+  /** Seconds left at the current rate; undefined until there is a rate. */
+  etaSeconds?: number;
+}
+
+export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';
+
+export interface ProgressReporter {
+  update(snapshot: ProgressSnapshot): void;
+  stop(): void;
+}
+
+/**
+ * The run's progress for a person: a bar with rate and ETA on a terminal (cli-progress, on stderr), a JSON log line
+ * every `jsonEveryMs` otherwise (for CI logs and log shippers).
+ */
+export function createProgressReporter(
+  mode: ProgressMode,
+  logger: Logger,
+  options: { stream?: NodeJS.WriteStream; jsonEveryMs?: number } = {},
+): ProgressReporter {
+  const stream = options.stream ?? process.stderr;
+  const chosen = mode === 'auto' ? (stream.isTTY ? 'bar' : 'json') : mode;
+  if (chosen === 'none') return { update() {}, stop() {} };
+  if (chosen === 'json') {
+    const every = options.jsonEveryMs ?? 5000;
+    let last = -Infinity;
+    return {
+      update(s) {
+        if (s.elapsedMs - last < every) return;
+        last = s.elapsedMs;
+        logger.info({ progress: roundSnapshot(s) }, 'backfill progress');
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format:
+        '{bar} {pct}% | {listed} listed, {enqueued} enqueued, {skipped} skipped | {rate} msg/s | {ranges} ranges | ETA {eta}',
+      barsize: 30,
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(s) {
+      const payload = {
+        pct: (s.fraction * 100).toFixed(1),
+        listed: s.listed.toLocaleString('en-US'),
+        enqueued: s.enqueued.toLocaleString('en-US'),
+        skipped: s.skipped.toLocaleString('en-US'),
+        rate: Math.round(s.enqueuedPerSecond).toLocaleString('en-US'),
+        ranges: `${s.rangesDone}/${s.ranges}`,
+        eta: s.etaSeconds === undefined ? '?' : formatDuration(s.etaSeconds),
+      };
+      const value = Math.round(s.fraction * 1000);
+      if (!started) {
+        bar.start(1000, value, payload);
+        started = true;
+      } else bar.update(value, payload);
+    },
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}
+
+function roundSnapshot(s: ProgressSnapshot): ProgressSnapshot {
+  return {
+    ...s,
+    listedPerSecond: Math.round(s.listedPerSecond),
+    enqueuedPerSecond: Math.round(s.enqueuedPerSecond),
+    fraction: Math.round(s.fraction * 1000) / 1000,
+    etaSeconds: s.etaSeconds === undefined ? undefined : Math.round(s.etaSeconds),
+  };
+}
+
+/** `1h 02m`, `3m 05s`, `42s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(sec).padStart(2, '0')}s`;
+  return `${sec}s`;
+}
