@@ -33,7 +33,9 @@ runMain(async () => {
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else if (result.kind === 'text') {
-      process.stdout.write(`${result.text}\n\n(tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out)\n`);
+      process.stdout.write(
+        `${result.text}\n\n(tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out)\n`,
+      );
     } else {
       const d = result.description;
       const lines = [

@@ -31,7 +31,8 @@ Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 bad configuration, 4 a port is t
 function port(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new RangeError(`${flag} must be a port number (0-65535), got ${value}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new RangeError(`${flag} must be a port number (0-65535), got ${value}`);
   return n;
 }
 
@@ -103,7 +104,10 @@ runMain(async () => {
     `\n${demo.web ? `Browse the catalogue: ${demo.web.url}\n` : ''}` +
       `Upload more and watch them arrive (any S3 client works), e.g.:\n` +
       `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${s.endpoints.s3} s3 cp photo.jpg s3://${s.bucket}/\n` +
-      `Ask about one image: ${Object.entries(s.env).filter(([k]) => /ENDPOINT|AWS_/.test(k)).map(([k, v]) => `${k}=${v}`).join(' ')} npm run analyze -- s3://${s.bucket}/rocket.jpg\n` +
+      `Ask about one image: ${Object.entries(s.env)
+        .filter(([k]) => /ENDPOINT|AWS_/.test(k))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')} npm run analyze -- s3://${s.bucket}/rocket.jpg\n` +
       `Worker log: ${dataDir}/worker.log. Ctrl-C stops.\n`,
   );
   demo.worker.worker.on('outcome', (o) => {

@@ -41,7 +41,9 @@ export const ImageDescription = z.object({
       verdict: z.enum(['none', 'sensitive']),
       reason: z.string().trim().min(1).max(500),
     })
-    .describe('Whether the image holds sensitive information (faces of identifiable people, documents, IDs, etc.), and why.'),
+    .describe(
+      'Whether the image holds sensitive information (faces of identifiable people, documents, IDs, etc.), and why.',
+    ),
   text: z.string().max(4000).describe('Visible text in the image, verbatim; an empty string when there is none.'),
 });
 export type ImageDescription = z.infer<typeof ImageDescription>;

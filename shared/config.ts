@@ -11,14 +11,12 @@ const optionalUrl = z.url().optional();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const list = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /** Each variable: its schema (with default) and a line of documentation, printed by `--help` and in the README. */
 export const CONFIG_VARIABLES = {
@@ -64,24 +62,39 @@ export const CONFIG_VARIABLES = {
     doc: 'on SIGTERM, time to finish in-flight work before releasing it, s',
   },
   MODEL_MAX_ATTEMPTS: { schema: int(1, 50).default(8), doc: 'attempts per image for throttling/transient errors' },
-  MODEL_OUTPUT_MAX_ATTEMPTS: { schema: int(1, 10).default(3), doc: 'attempts per image when the answer fails validation' },
+  MODEL_OUTPUT_MAX_ATTEMPTS: {
+    schema: int(1, 10).default(3),
+    doc: 'attempts per image when the answer fails validation',
+  },
   RETRY_BASE_MS: { schema: int(1, 60_000).default(500), doc: 'base of exponential backoff with full jitter, ms' },
   RETRY_MAX_MS: { schema: int(1, 600_000).default(20_000), doc: 'cap of one backoff wait, ms' },
   MODEL_TIMEOUT_MS: { schema: int(1000, 900_000).default(120_000), doc: 'timeout of one model call, ms' },
   QUOTA_RPM: { schema: int(1, 1_000_000).default(1000), doc: 'model requests per minute, for the whole fleet' },
   QUOTA_TPM: { schema: int(1, 1_000_000_000).default(2_000_000), doc: 'model tokens per minute, for the whole fleet' },
-  QUOTA_OUTPUT_BURNDOWN: { schema: num(1, 10).default(1), doc: 'quota weight of an output token (5 on newer Claude models)' },
+  QUOTA_OUTPUT_BURNDOWN: {
+    schema: num(1, 10).default(1),
+    doc: 'quota weight of an output token (5 on newer Claude models)',
+  },
   QUOTA_TARGET: { schema: num(0.1, 1).default(0.98), doc: 'fraction of the quota the fleet aims to use' },
-  QUOTA_MINUTE_MS: { schema: int(100, 60_000).default(60_000), doc: 'length of a quota minute, ms (shorter only against the stand-in)' },
+  QUOTA_MINUTE_MS: {
+    schema: int(100, 60_000).default(60_000),
+    doc: 'length of a quota minute, ms (shorter only against the stand-in)',
+  },
   LIMITER_MAX_CONCURRENCY: { schema: int(1, 10_000).default(64), doc: 'model calls in flight per process' },
-  REDIS_URL: { schema: z.string().min(1).optional(), doc: 'Redis holding the fleet-wide quota bucket; unset: per-process share' },
+  REDIS_URL: {
+    schema: z.string().min(1).optional(),
+    doc: 'Redis holding the fleet-wide quota bucket; unset: per-process share',
+  },
   FLEET_SIZE: { schema: int(1, 10_000).default(1), doc: 'workers sharing the quota when no Redis is reachable' },
   METRICS_PORT: { schema: int(0, 65_535).optional(), doc: 'port of the Prometheus /metrics endpoint; unset: none' },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     doc: 'log level',
   },
-  LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']).default('auto'), doc: 'auto: pretty in a terminal, JSON otherwise' },
+  LOG_FORMAT: {
+    schema: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    doc: 'auto: pretty in a terminal, JSON otherwise',
+  },
   SKIP_SAME_CONTENT: {
     schema: bool.default(true),
     doc: 'reuse the analysis of identical bytes already catalogued under another key',

@@ -72,7 +72,9 @@ const S3Record = z.object({
   eventVersion: z.string().regex(/^2\.\d+$/, 'eventVersion must be 2.x'),
   eventSource: z.literal('aws:s3'),
   eventTime: z.string().optional(),
-  eventName: z.string().regex(/^(ObjectCreated|ObjectRemoved):/, 'only ObjectCreated:* and ObjectRemoved:* are handled'),
+  eventName: z
+    .string()
+    .regex(/^(ObjectCreated|ObjectRemoved):/, 'only ObjectCreated:* and ObjectRemoved:* are handled'),
   s3: z.object({
     bucket: z.object({ name: z.string().min(1) }),
     object: z.object({
@@ -80,7 +82,10 @@ const S3Record = z.object({
       size: z.number().int().min(0).optional(),
       eTag: z.string().optional(),
       versionId: z.string().optional(),
-      sequencer: z.string().regex(/^[0-9A-Fa-f]+$/, 'sequencer must be hexadecimal').optional(),
+      sequencer: z
+        .string()
+        .regex(/^[0-9A-Fa-f]+$/, 'sequencer must be hexadecimal')
+        .optional(),
     }),
   }),
 });
@@ -96,7 +101,10 @@ const EventBridgeS3 = z.object({
       size: z.number().int().min(0).optional(),
       etag: z.string().optional(),
       'version-id': z.string().optional(),
-      sequencer: z.string().regex(/^[0-9A-Fa-f]+$/).optional(),
+      sequencer: z
+        .string()
+        .regex(/^[0-9A-Fa-f]+$/)
+        .optional(),
     }),
     reason: z.string().optional(),
   }),
@@ -177,7 +185,8 @@ function parseObject(body: unknown, source: 's3' | 'sns'): ParsedMessage {
     if (!eb.success) throw new PoisonMessageError(`malformed EventBridge S3 event: ${describeIssues(eb.error)}`);
     const d = eb.data.detail;
     const created = eb.data['detail-type'] === 'Object Created';
-    if (created && !d.object.etag) throw new PoisonMessageError('EventBridge Object Created event has no detail.object.etag');
+    if (created && !d.object.etag)
+      throw new PoisonMessageError('EventBridge Object Created event has no detail.object.etag');
     return {
       kind: 'events',
       invalid: [],

@@ -22,7 +22,10 @@ runMain(async () => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now; unfinished messages reappear after their visibility timeout');
+        logger.warn(
+          { signal },
+          'second signal: exiting now; unfinished messages reappear after their visibility timeout',
+        );
         process.exit(EXIT.interrupted);
       }
       stopping = true;

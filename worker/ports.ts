@@ -1,5 +1,4 @@
-import type { ImageDescription } from '../shared/catalogue.ts';
-import type { CatalogueItem } from '../shared/catalogue.ts';
+import type { CatalogueItem, ImageDescription } from '../shared/catalogue.ts';
 
 /**
  * The ports of the pipeline: one interface per dependency. The AWS adapters (worker/adapters/) implement them with

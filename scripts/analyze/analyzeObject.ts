@@ -66,12 +66,21 @@ async function askFreely(
     const out = await bedrock.send(
       new ConverseCommand({
         modelId: config.model.id,
-        messages: [{ role: 'user', content: [{ image: { format: image.format, source: { bytes: image.body } } }, { text: prompt }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [{ image: { format: image.format, source: { bytes: image.body } } }, { text: prompt }],
+          },
+        ],
         inferenceConfig: { maxTokens: config.model.maxTokens },
       }),
     );
     const text = (out.output?.message?.content ?? []).map((c) => c.text ?? '').join('');
-    return { kind: 'text', text, usage: { inputTokens: out.usage?.inputTokens ?? 0, outputTokens: out.usage?.outputTokens ?? 0 } };
+    return {
+      kind: 'text',
+      text,
+      usage: { inputTokens: out.usage?.inputTokens ?? 0, outputTokens: out.usage?.outputTokens ?? 0 },
+    };
   } catch (error) {
     throw translateBedrockError(error);
   }

@@ -9,7 +9,8 @@ export function listFolder(folder: string): { path: string; key: string; bytes: 
       if (entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) out.push({ path, key: relative(folder, path).split(sep).join('/'), bytes: statSync(path).size });
+      else if (entry.isFile())
+        out.push({ path, key: relative(folder, path).split(sep).join('/'), bytes: statSync(path).size });
     }
   };
   walk(folder);

@@ -57,7 +57,10 @@ async function makeAnalyser(kind: DemoOptions['analyser']): Promise<Analyser> {
 export async function startDemo(options: DemoOptions): Promise<Demo> {
   const out = options.out ?? process.stdout;
   mkdirSync(options.dataDir, { recursive: true });
-  const workerLog: Logger = pino({ level: options.env?.LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(options.dataDir, 'worker.log'), sync: true }));
+  const workerLog: Logger = pino(
+    { level: options.env?.LOG_LEVEL ?? 'info' },
+    pino.destination({ dest: join(options.dataDir, 'worker.log'), sync: true }),
+  );
   const stack = await startLocalStack({
     dataDir: options.dataDir,
     ports: { s3sqs: options.ports.s3sqs, dynamodb: options.ports.dynamodb, bedrock: options.ports.bedrock },
@@ -93,7 +96,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     const all: CatalogueItem[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await stack.clients.ddbDoc.send(new ScanCommand({ TableName: stack.tableName, ExclusiveStartKey: start }));
+      const page = await stack.clients.ddbDoc.send(
+        new ScanCommand({ TableName: stack.tableName, ExclusiveStartKey: start }),
+      );
       for (const raw of page.Items ?? []) all.push(CatalogueItem.parse(raw));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -114,7 +119,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       const useBar = options.progress ?? out.isTTY === true;
       const bar = useBar
         ? new cliProgress.SingleBar(
-            { stream: out as NodeJS.WriteStream, format: '{bar} {value}/{total} images | {last}', hideCursor: true, fps: 10 },
+            {
+              stream: out as NodeJS.WriteStream,
+              format: '{bar} {value}/{total} images | {last}',
+              hideCursor: true,
+              fps: 10,
+            },
             cliProgress.Presets.shades_classic,
           )
         : undefined;

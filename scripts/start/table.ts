@@ -10,7 +10,10 @@ export function renderCatalogueTable(items: CatalogueItem[], width = process.std
   const summaryW = Math.max(30, width - keyW - catW - labelW - 9);
   const row = (k: string, c: string, s: string, l: string) =>
     `${clip(k, keyW).padEnd(keyW)} │ ${clip(c, catW).padEnd(catW)} │ ${clip(s, summaryW).padEnd(summaryW)} │ ${clip(l, labelW)}`;
-  const lines = [row('key', 'category', 'summary', 'labels'), '─'.repeat(Math.min(width, keyW + catW + summaryW + labelW + 9))];
+  const lines = [
+    row('key', 'category', 'summary', 'labels'),
+    '─'.repeat(Math.min(width, keyW + catW + summaryW + labelW + 9)),
+  ];
   for (const item of items) {
     if (item.status === 'catalogued') {
       const labels = [...new Set((item.labels ?? []).map((l) => l.name))].join(', ') || '—';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
-import { fixture, PHOTOS, startSystem, type System, waitFor } from '../helpers/system.ts';
+import { fixture, PHOTOS, type System, startSystem, waitFor } from '../helpers/system.ts';
 
 /** Issue 2, done-when 1 and 2: photos in, one catalogued item each; duplicated, reordered events change nothing. */
 describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dynalite, Bedrock stand-in)', () => {
@@ -13,7 +13,10 @@ describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dyna
   it('catalogues each public-domain photo exactly once, every field present and valid', async () => {
     await system.startWorker();
     for (const name of PHOTOS) await system.put(`photos/${name}`, fixture(name));
-    await waitFor(async () => (await system.items()).filter((i) => i.status === 'catalogued').length === PHOTOS.length, 'all photos catalogued');
+    await waitFor(
+      async () => (await system.items()).filter((i) => i.status === 'catalogued').length === PHOTOS.length,
+      'all photos catalogued',
+    );
 
     const items = await system.items();
     expect(items.map((i) => i.key)).toEqual(PHOTOS.map((n) => `photos/${n}`).sort());
@@ -47,7 +50,10 @@ describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dyna
     const seen = system.outcomes.length;
     await system.stack.bridge.send(shuffled);
     await waitFor(() => system.outcomes.length >= seen + 8, '8 outcomes');
-    const outcomes = system.outcomes.slice(seen).map((o) => o.outcome).sort();
+    const outcomes = system.outcomes
+      .slice(seen)
+      .map((o) => o.outcome)
+      .sort();
     expect(outcomes.filter((o) => o === 'catalogued')).toHaveLength(4);
     expect(outcomes.filter((o) => o === 'skipped' || o === 'stale')).toHaveLength(4);
     const callsAfter = system.outcomes.reduce((n, o) => n + (o.modelCalls ?? 0), 0);

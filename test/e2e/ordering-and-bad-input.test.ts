@@ -7,7 +7,7 @@ import {
   textFile,
   zeroBytes,
 } from '../fixtures/oddImages.ts';
-import { fixture, startSystem, type System, waitFor } from '../helpers/system.ts';
+import { fixture, type System, startSystem, waitFor } from '../helpers/system.ts';
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];
@@ -73,7 +73,9 @@ describe('end to end: ordering and bad input', () => {
     await system.stack.clients.sqs.send(
       new SendMessageCommand({ QueueUrl: system.stack.queueUrl, MessageBody: '{"this is": "not an S3 event"}' }),
     );
-    await system.stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: system.stack.queueUrl, MessageBody: 'garbage' }));
+    await system.stack.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: system.stack.queueUrl, MessageBody: 'garbage' }),
+    );
     for (const [key, body] of odd) await system.put(key, body);
     await system.put('bad/after-the-bad-ones.jpg', fixture('rocket.jpg'));
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST_WORKER_ENV, fixture, PHOTOS, startSystem, type System, waitFor } from '../helpers/system.ts';
+import { FAST_WORKER_ENV, fixture, PHOTOS, type System, startSystem, waitFor } from '../helpers/system.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -48,7 +48,11 @@ describe('end to end: graceful shutdown', () => {
       LOG_LEVEL: 'info',
     });
     // Mid-batch: the model has been asked about some images and answered none yet.
-    await waitFor(() => (system.stack.bedrock?.stats().totals.requests ?? 0) >= 1, 'the first worker calling the model', 30_000);
+    await waitFor(
+      () => (system.stack.bedrock?.stats().totals.requests ?? 0) >= 1,
+      'the first worker calling the model',
+      30_000,
+    );
     first.child.kill('SIGTERM');
     const code = await first.exited;
     expect(code, first.stderr()).toBe(0);
@@ -62,7 +66,9 @@ describe('end to end: graceful shutdown', () => {
     // The second worker picks up what the first released, at once (visibility 0), not after the 30 s timeout.
     const second = await system.startWorker();
     await waitFor(
-      async () => (await system.items()).filter((i) => i.key.startsWith('shutdown/') && i.status === 'catalogued').length === keys.length,
+      async () =>
+        (await system.items()).filter((i) => i.key.startsWith('shutdown/') && i.status === 'catalogued').length ===
+        keys.length,
       'every image catalogued by one worker or the other',
       20_000,
     );

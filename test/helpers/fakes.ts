@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
+import type { PipelineDeps, PreparedForModel } from '../../worker/pipeline/processEvent.ts';
 import type {
   CatalogueStore,
   DescribeRequest,
@@ -10,7 +11,6 @@ import type {
   ObjectRef,
   WriteResult,
 } from '../../worker/ports.ts';
-import type { PipelineDeps, PreparedForModel } from '../../worker/pipeline/processEvent.ts';
 
 /**
  * In-memory fakes of the pipeline's ports, for the pipeline's unit tests. The store applies the same write rules as
@@ -120,7 +120,12 @@ export function fakePipeline(over: Partial<PipelineDeps> = {}) {
     store,
     describer,
     prepare: fakePrepare,
-    toPixelBox: (b, o) => ({ left: b.left * o.width, top: b.top * o.height, width: b.width * o.width, height: b.height * o.height }),
+    toPixelBox: (b, o) => ({
+      left: b.left * o.width,
+      top: b.top * o.height,
+      width: b.width * o.width,
+      height: b.height * o.height,
+    }),
     prompt: { text: 'describe it', analysisVersion: 'v-test' },
     maxBytes: 1_000_000,
     ...over,

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../scripts/local/stack.ts';
 import { CatalogueItem } from '../../shared/catalogue.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../scripts/local/stack.ts';
 import { createWorker, type WorkerHandle } from '../../worker/createWorker.ts';
 import type { Outcome } from '../../worker/pipeline/outcome.ts';
 
@@ -113,11 +113,15 @@ export async function startSystem(options: LocalStackOptions = {}) {
 export type System = Awaited<ReturnType<typeof startSystem>>;
 
 /** Polls `check` until it returns a truthy value, or fails after `timeoutMs` with `what`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value as Exclude<T, false | null | undefined | 0 | ''>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -46,7 +46,10 @@ describe('parseQueueMessage', () => {
     const body = JSON.stringify({
       Records: [
         s3Record('a.jpg'),
-        s3Record('b.jpg', { eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'b.jpg', sequencer: '0B' } } }),
+        s3Record('b.jpg', {
+          eventName: 'ObjectRemoved:Delete',
+          s3: { bucket: { name: 'b' }, object: { key: 'b.jpg', sequencer: '0B' } },
+        }),
       ],
     });
     const parsed = parseQueueMessage(body);
@@ -70,7 +73,12 @@ describe('parseQueueMessage', () => {
 
   it('unwraps an SNS notification', () => {
     const inner = fixture('s3-put-aws-docs.json');
-    const body = JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:x:1:t', Message: inner });
+    const body = JSON.stringify({
+      Type: 'Notification',
+      MessageId: 'm',
+      TopicArn: 'arn:aws:sns:x:1:t',
+      Message: inner,
+    });
     const parsed = parseQueueMessage(body);
     expect(parsed.kind === 'events' && parsed.events[0]).toMatchObject({ key: 'HappyFace.jpg', source: 'sns' });
   });

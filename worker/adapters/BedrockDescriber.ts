@@ -1,4 +1,8 @@
-import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+import {
+  type BedrockRuntimeClient,
+  ConverseCommand,
+  type ConverseCommandOutput,
+} from '@aws-sdk/client-bedrock-runtime';
 import { descriptionJsonSchema, ImageDescription } from '../../shared/catalogue.ts';
 import { ModelOutputError, ModelRequestError, ThrottledError, TransientError } from '../../shared/errors.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../ports.ts';

@@ -19,8 +19,11 @@ export function isAbort(error: unknown): boolean {
 /** Wraps an unexpected SDK failure of a dependency as a retryable TransientError, keeping the cause. */
 export function transient(what: string, error: unknown, context: Record<string, unknown> = {}): TransientError {
   const status = httpStatusOf(error);
-  return new TransientError(`${what} failed: ${errorName(error)}${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message ?? String(error)}`, {
-    cause: error,
-    context: { ...context, awsError: errorName(error), httpStatus: status },
-  });
+  return new TransientError(
+    `${what} failed: ${errorName(error)}${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message ?? String(error)}`,
+    {
+      cause: error,
+      context: { ...context, awsError: errorName(error), httpStatus: status },
+    },
+  );
 }

@@ -118,7 +118,10 @@ export class QueueWorker extends EventEmitter {
         }),
       );
     } catch (err) {
-      this.options.logger.warn({ err, messageId: message.MessageId }, 'could not release the message; it reappears after its visibility timeout');
+      this.options.logger.warn(
+        { err, messageId: message.MessageId },
+        'could not release the message; it reappears after its visibility timeout',
+      );
     }
   }
 

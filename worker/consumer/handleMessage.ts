@@ -1,7 +1,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
+import { itemId } from '../../shared/catalogue.ts';
 import { PoisonMessageError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { itemId } from '../../shared/catalogue.ts';
 import { parseQueueMessage } from '../../shared/messages.ts';
 import type { DeadLetterSink } from '../adapters/SqsDeadLetterSink.ts';
 import type { KeyedMutex } from '../pipeline/KeyedMutex.ts';

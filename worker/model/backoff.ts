@@ -2,7 +2,12 @@
  * Exponential backoff with full jitter: a random wait in [0, min(cap, base × 2^attempt)). Spreads retries of a
  * fleet so they do not arrive together.
  */
-export function fullJitterDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+export function fullJitterDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt));
   return Math.floor(random() * ceiling);
 }

@@ -52,7 +52,11 @@ export async function processEvent(event: ObjectEvent, deps: PipelineDeps, signa
       return done({ outcome: 'failed', reason: error.message, reasonCode: error.code });
     }
     const code = (error as { code?: string }).code;
-    return done({ outcome: 'retry', reason: (error as Error).message, reasonCode: typeof code === 'string' ? code : 'UNEXPECTED' });
+    return done({
+      outcome: 'retry',
+      reason: (error as Error).message,
+      reasonCode: typeof code === 'string' ? code : 'UNEXPECTED',
+    });
   }
 }
 
@@ -96,20 +100,36 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     return { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
   }
   if (event.size !== undefined && event.size > deps.maxBytes) {
-    return reject(event, deps, seq, existing, new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(event.size, deps.maxBytes)));
+    return reject(
+      event,
+      deps,
+      seq,
+      existing,
+      new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(event.size, deps.maxBytes)),
+    );
   }
   const fetched = await deps.source.fetch(
     { bucket: event.bucket, key: event.key, eTag: event.eTag, versionId: event.versionId },
     { maxBytes: deps.maxBytes, signal },
   );
   if (fetched.status === 'changed') {
-    return { outcome: 'stale', reason: 'the object changed since the event (eTag differs)', reasonCode: 'ETAG_CHANGED' };
+    return {
+      outcome: 'stale',
+      reason: 'the object changed since the event (eTag differs)',
+      reasonCode: 'ETAG_CHANGED',
+    };
   }
   if (fetched.status === 'missing') {
     return { outcome: 'stale', reason: 'the object no longer exists', reasonCode: 'OBJECT_MISSING' };
   }
   if (fetched.status === 'too-large') {
-    return reject(event, deps, seq, existing, new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(fetched.size, deps.maxBytes)));
+    return reject(
+      event,
+      deps,
+      seq,
+      existing,
+      new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(fetched.size, deps.maxBytes)),
+    );
   }
   let prepared: PreparedForModel;
   try {
@@ -123,7 +143,10 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     described = await deps.describer.describe({ image: prepared.image, prompt: deps.prompt.text, signal });
   } catch (error) {
     if (error instanceof ModelRequestError) {
-      const rejection = new ImageRejectedError('MODEL_REFUSED', `the model service refused the image: ${error.message}`);
+      const rejection = new ImageRejectedError(
+        'MODEL_REFUSED',
+        `the model service refused the image: ${error.message}`,
+      );
       return reject(event, deps, seq, existing, rejection, fetched.size);
     }
     throw error;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageDescription } from '../../../shared/catalogue.ts';
 import { analyzeObject, parseS3Uri } from '../../../scripts/analyze/analyzeObject.ts';
+import { ImageDescription } from '../../../shared/catalogue.ts';
 import { createClients, destroyClients } from '../../../worker/clients.ts';
-import { fixture, startSystem, type System } from '../../helpers/system.ts';
+import { fixture, type System, startSystem } from '../../helpers/system.ts';
 
 describe('npm run analyze', () => {
   let system: System;

@@ -38,14 +38,21 @@ describe('RetryingDescriber', () => {
 
   it('stops at maxAttempts for persistent throttling', async () => {
     const inner = new ScriptedDescriber(Array.from({ length: 10 }, () => new ThrottledError('429')));
-    await expect(new RetryingDescriber(inner, opts).describe(request)).rejects.toBeInstanceOf(RetryBudgetExhaustedError);
+    await expect(new RetryingDescriber(inner, opts).describe(request)).rejects.toBeInstanceOf(
+      RetryBudgetExhaustedError,
+    );
     expect(inner.calls).toBe(5);
   });
 
   it('stops waiting at once when aborted', async () => {
     const inner = new ScriptedDescriber([new ThrottledError('429')]);
     const abort = new AbortController();
-    const pending = new RetryingDescriber(inner, { ...opts, baseMs: 60_000, maxMs: 60_000, random: () => 0.99 }).describe({
+    const pending = new RetryingDescriber(inner, {
+      ...opts,
+      baseMs: 60_000,
+      maxMs: 60_000,
+      random: () => 0.99,
+    }).describe({
       ...request,
       signal: abort.signal,
     });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ModelOutputError, ModelRequestError, RetryBudgetExhaustedError, ThrottledError } from '../../../shared/errors.ts';
+import {
+  ModelOutputError,
+  ModelRequestError,
+  RetryBudgetExhaustedError,
+  ThrottledError,
+} from '../../../shared/errors.ts';
 import type { ObjectEvent } from '../../../shared/messages.ts';
 import { processEvent } from '../../../worker/pipeline/processEvent.ts';
 import { etagOf, fakePipeline, ScriptedDescriber } from '../../helpers/fakes.ts';
@@ -134,9 +139,15 @@ describe('processEvent', () => {
     const { deps, bucket, describer } = fakePipeline();
     const v1 = Buffer.from('img:1x1 one');
     bucket.put('k.jpg', Buffer.from('img:1x1 two'));
-    expect(await processEvent(created('k.jpg', v1, '01'), deps)).toMatchObject({ outcome: 'stale', reasonCode: 'ETAG_CHANGED' });
+    expect(await processEvent(created('k.jpg', v1, '01'), deps)).toMatchObject({
+      outcome: 'stale',
+      reasonCode: 'ETAG_CHANGED',
+    });
     bucket.remove('k.jpg');
-    expect(await processEvent(created('k.jpg', v1, '01'), deps)).toMatchObject({ outcome: 'stale', reasonCode: 'OBJECT_MISSING' });
+    expect(await processEvent(created('k.jpg', v1, '01'), deps)).toMatchObject({
+      outcome: 'stale',
+      reasonCode: 'OBJECT_MISSING',
+    });
     expect(describer.calls).toBe(0);
   });
 
