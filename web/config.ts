@@ -23,6 +23,10 @@ export const WEB_CONFIG_VARIABLES = {
     schema: int(1000, 100_000_000).default(1_000_000),
     doc: 'items the category count may read; past it the counts are marked incomplete',
   },
+  WEB_CATEGORIES_MAX_MS: {
+    schema: int(100, 600_000).default(5000),
+    doc: 'longest the category count may take, ms; past it the counts are marked incomplete',
+  },
   WEB_ALLOW_ORIGIN: {
     schema: z.url().optional(),
     doc: 'origin allowed to call /api from another site (CORS); unset: same origin only',
@@ -39,6 +43,7 @@ export interface WebConfig {
   searchBudget: number;
   categoriesTtlSeconds: number;
   categoriesBudget: number;
+  categoriesMaxMs: number;
   allowOrigin?: string;
 }
 
@@ -74,6 +79,7 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
     searchBudget: r.WEB_SEARCH_BUDGET,
     categoriesTtlSeconds: r.WEB_CATEGORIES_TTL_SECONDS,
     categoriesBudget: r.WEB_CATEGORIES_BUDGET,
+    categoriesMaxMs: r.WEB_CATEGORIES_MAX_MS,
     allowOrigin: r.WEB_ALLOW_ORIGIN,
   };
 }

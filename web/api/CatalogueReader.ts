@@ -108,9 +108,15 @@ export class CatalogueReader {
     let budgetSpent = false;
     let next: StartKey | undefined;
 
-    for (;;) {
-      const left = this.filterBudget - scanned;
-      const pageLimit = filtered ? Math.min(left, Math.max(want * 4, 500)) : want - items.length;
+    for (let round = 0; ; round++) {
+      // Unfiltered, and first try of a category query (its status filter matches nearly every row, as only catalogued
+      // rows have a category): read just what is missing. Search words match few rows: read in large pages, and so
+      // does a category query whose first page came back short.
+      const missing = want - items.length;
+      const large = Math.max(want * 4, 500);
+      const pageLimit = !filtered
+        ? missing
+        : Math.min(this.filterBudget - scanned, terms.length === 0 && round === 0 ? missing : large);
       const out = await this.guard(
         this.doc.send(
           new QueryCommand({

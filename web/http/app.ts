@@ -52,6 +52,7 @@ export function createWebApp(options: WebAppOptions): WebApp {
     categories: new CategoryCounter(clients.doc, config.tableName, {
       ttlSeconds: web.categoriesTtlSeconds,
       budget: web.categoriesBudget,
+      maxMs: web.categoriesMaxMs,
       logger,
     }),
     signer: new UrlSigner(clients.s3, { ttlSeconds: web.urlTtlSeconds }),

@@ -167,11 +167,13 @@ async function loadPage(reset) {
 
 async function loadCategories() {
   try {
-    const { categories } = await api('categories');
+    const { categories, complete } = await api('categories');
     const current = state.filters.category;
     const options = [el('option', { value: '' }, 'All categories')];
     for (const c of categories) {
-      options.push(el('option', { value: c.name }, `${c.name} (${numberFormat.format(c.count)})`));
+      // Incomplete counts (the count stopped at its budget) are lower bounds.
+      const count = `${numberFormat.format(c.count)}${complete ? '' : '+'}`;
+      options.push(el('option', { value: c.name }, `${c.name} (${count})`));
     }
     if (current && !categories.some((c) => c.name === current)) options.push(el('option', { value: current }, current));
     els.category.replaceChildren(...options);
