@@ -8,15 +8,25 @@ import { discoverDeadLetterQueue, SqsDeadLetterSink } from './adapters/SqsDeadLe
 import { type AwsClients, createClients, destroyClients } from './clients.ts';
 import { QueueWorker } from './consumer/QueueWorker.ts';
 import { prepareImage, prepareOptionsFromConfig, toPixelBox } from './image/prepare.ts';
+import { registerWorkerMetrics, startMetricsServer } from './metricsServer.ts';
 import { loadPrompt } from './model/prompt.ts';
 import { RetryingDescriber } from './model/RetryingDescriber.ts';
 import type { PipelineDeps } from './pipeline/processEvent.ts';
 import type { Describer } from './ports.ts';
+import { createQuotaLimiter } from './quota/createQuotaLimiter.ts';
+import { MetricsRegistry, registerQuotaMetrics } from './quota/metrics.ts';
+import { QuotaLimitedDescriber } from './quota/QuotaLimitedDescriber.ts';
+import type { QuotaLimiter } from './quota/QuotaLimiter.ts';
 
 export interface WorkerHandle {
   worker: QueueWorker;
   clients: AwsClients;
   analysisVersion: string;
+  /** The quota limiter, unless `wrapModel` replaced it. */
+  limiter?: QuotaLimiter;
+  metrics: MetricsRegistry;
+  /** The /metrics endpoint, when METRICS_PORT is set. */
+  metricsUrl?: string;
   /** Graceful stop, then closes the clients. */
   close(deadlineMs?: number): Promise<{ released: number }>;
 }
@@ -25,8 +35,11 @@ export interface CreateWorkerOptions {
   config: Config;
   logger: Logger;
   clients?: AwsClients;
-  /** Wraps the single-attempt model call, e.g. with the quota limiter. Every retry passes through it. */
-  wrapModel?: (inner: Describer) => Describer | Promise<Describer>;
+  /**
+   * Wraps the single-attempt model call; every retry passes through it. Default: the quota limiter built from
+   * config (QUOTA_*, REDIS_URL, FLEET_SIZE). `false`: no limiter (only for baselines in benchmarks).
+   */
+  wrapModel?: ((inner: Describer) => Describer | Promise<Describer>) | false;
 }
 
 /** The pipeline's dependencies, wired to AWS (or the local stand-ins) from config. */
@@ -34,7 +47,7 @@ export async function createPipeline(
   config: Config,
   clients: AwsClients,
   logger: Logger,
-  wrapModel?: CreateWorkerOptions['wrapModel'],
+  wrapModel?: (inner: Describer) => Describer | Promise<Describer>,
 ): Promise<PipelineDeps & { analysisVersion: string }> {
   const prompt = loadPrompt(config);
   const single = new BedrockDescriber(clients.bedrock, {
@@ -71,7 +84,21 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const clients = options.clients ?? createClients(config);
   const logger = options.logger;
   const dlqUrl = config.dlqUrl ?? (await discoverDeadLetterQueue(clients.sqs, config.queueUrl));
-  const pipeline = await createPipeline(config, clients, logger, options.wrapModel);
+  const metrics = new MetricsRegistry();
+  let limiter: QuotaLimiter | undefined;
+  const wrap =
+    options.wrapModel === false
+      ? undefined
+      : (options.wrapModel ??
+        ((inner: Describer) => {
+          limiter = createQuotaLimiter(config, { logger: logger.child({ component: 'quota' }) });
+          registerQuotaMetrics(metrics, limiter, { model: config.model.id });
+          return new QuotaLimitedDescriber(inner, limiter, {
+            maxTokens: config.model.maxTokens,
+            outputBurndown: config.quota.outputBurndown,
+          });
+        }));
+  const pipeline = await createPipeline(config, clients, logger, wrap);
   const worker = new QueueWorker({
     queueUrl: config.queueUrl,
     sqs: clients.sqs,
@@ -79,14 +106,27 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     handler: { pipeline, deadLetters: new SqsDeadLetterSink(clients.sqs, dlqUrl), logger },
     logger,
   });
+  registerWorkerMetrics(metrics, worker);
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort);
+  let closing: Promise<{ released: number }> | undefined;
   return {
     worker,
     clients,
     analysisVersion: pipeline.analysisVersion,
-    async close(deadlineMs) {
-      const result = await worker.stop(deadlineMs);
-      if (!options.clients) destroyClients(clients);
-      return result;
+    limiter,
+    metrics,
+    metricsUrl: metricsServer?.url,
+    close(deadlineMs) {
+      // Idempotent: a second call waits for the first.
+      closing ??= (async () => {
+        const result = await worker.stop(deadlineMs);
+        await limiter?.close();
+        metricsServer?.close();
+        if (!options.clients) destroyClients(clients);
+        return result;
+      })();
+      return closing;
     },
   };
 }

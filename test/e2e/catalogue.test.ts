@@ -11,7 +11,7 @@ describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dyna
   afterAll(() => system?.close());
 
   it('catalogues each public-domain photo exactly once, every field present and valid', async () => {
-    await system.startWorker();
+    const handle = await system.startWorker({ METRICS_PORT: '0' });
     for (const name of PHOTOS) await system.put(`photos/${name}`, fixture(name));
     await waitFor(
       async () => (await system.items()).filter((i) => i.status === 'catalogued').length === PHOTOS.length,
@@ -35,6 +35,10 @@ describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dyna
     expect(system.stack.bedrock?.stats().totals.accepted ?? system.stack.bedrock?.stats()).toBeTruthy();
     const catalogued = system.outcomes.filter((o) => o.outcome === 'catalogued');
     expect(catalogued).toHaveLength(PHOTOS.length);
+    // Operators read the same in Prometheus format: outcomes, and the quota limiter every call went through.
+    const metrics = await (await fetch(`${handle.metricsUrl}/metrics`)).text();
+    expect(metrics).toContain(`catalogue_records_total{outcome="catalogued"} ${PHOTOS.length}`);
+    expect(metrics).toMatch(new RegExp(`quota_requests_admitted_total\\{model="[^"]+"\\} ${PHOTOS.length}`));
   });
 
   it('every event delivered twice and out of order leaves the same table and calls the model no more', async () => {

@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { QueueWorker } from './consumer/QueueWorker.ts';
+import { OUTCOME_KINDS } from './pipeline/outcome.ts';
+import { type MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './quota/metrics.ts';
+
+/** The worker's own metrics: outcomes, tokens, in-flight messages, poison messages. Read at scrape time. */
+export function registerWorkerMetrics(registry: MetricsRegistry, worker: QueueWorker): void {
+  const s = worker.stats;
+  registry.register('catalogue_records_total', 'Records handled, by outcome', 'counter', () =>
+    OUTCOME_KINDS.map((outcome) => ({ labels: { outcome }, value: s.outcomes[outcome] })),
+  );
+  registry.register('catalogue_messages_total', 'Queue messages handled', 'counter', () => [{ value: s.messages }]);
+  registry.register('catalogue_poison_messages_total', 'Messages moved to the DLQ as poison', 'counter', () => [
+    { value: s.poison },
+  ]);
+  registry.register(
+    'catalogue_model_tokens_total',
+    'Model tokens reported by the model, by direction',
+    'counter',
+    () => [
+      { labels: { direction: 'input' }, value: s.inputTokens },
+      { labels: { direction: 'output' }, value: s.outputTokens },
+    ],
+  );
+  registry.register('catalogue_messages_in_flight', 'Messages being handled now', 'gauge', () => [
+    { value: s.inFlight },
+  ]);
+}
+
+/** `GET /metrics` in the Prometheus text format, `GET /healthz` for liveness. */
+export async function startMetricsServer(
+  registry: MetricsRegistry,
+  port: number,
+  host = '0.0.0.0',
+): Promise<Server & { url: string }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(registry.render());
+    } else if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return Object.assign(server, { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}` });
+}
