@@ -1,4 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local/stack.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -114,6 +116,13 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
       makeRemoved(300),
       makeRemoved(301),
     ]);
+    // A row some other writer got wrong: no bucket, no key. The oldest row, so it sits on the last page.
+    await stack.clients.ddbDoc.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { id: 'images/malformed', status: 'catalogued', updatedAt: '2000-01-01T00:00:00.000Z' },
+      }),
+    );
     await stack.clients.s3.send(
       new PutObjectCommand({
         Bucket: stack.bucket,
@@ -268,7 +277,7 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
 
     it('scans to the end and hands out no cursor when nothing matches', async () => {
       const r = await page('?q=no-such-word', smallBudget.url);
-      expect(r).toMatchObject({ items: [], scanned: 62, budgetSpent: false });
+      expect(r).toMatchObject({ items: [], scanned: 63, budgetSpent: false }); // 62 good rows and the malformed one
       expect(r.cursor).toBeUndefined();
     });
   });
@@ -325,6 +334,37 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
       expect(r.body).toMatchObject({ status: 'rejected', reasonCode: 'NOT_AN_IMAGE', labels: [], text: '' });
       expect(r.body.imageUrl).toBeUndefined();
       expect(r.body.thumbnailUrl).toBeUndefined();
+    });
+  });
+
+  describe('failures', () => {
+    it('skips a malformed row in a list and answers 500 for it alone', async () => {
+      const { rows } = await walk('?limit=50');
+      expect(rows.map((r) => r.id)).not.toContain('images/malformed');
+      const r = await get('/api/items/images%2Fmalformed');
+      expect(r.status).toBe(500);
+      expect(r.body).toMatchObject({ error: { code: 'ITEM_MALFORMED' } });
+    });
+
+    it('answers 503 when the table cannot be reached', async () => {
+      const dynamodb = new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9',
+        maxAttempts: 1,
+        credentials: stack.credentials,
+      });
+      const down = await createWebServer({
+        config: loadConfig(stack.env),
+        clients: { s3: stack.clients.s3, doc: DynamoDBDocumentClient.from(dynamodb) },
+      });
+      try {
+        const r = await get('/api/items', down.url);
+        expect(r.status).toBe(503);
+        expect(r.body).toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE' } });
+      } finally {
+        await down.close();
+        dynamodb.destroy();
+      }
     });
   });
 

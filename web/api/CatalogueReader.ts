@@ -4,7 +4,7 @@ import { CatalogueItem, type ItemStatus } from '../../shared/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { CATALOGUE_TABLE } from '../../shared/table.ts';
 import { decodeCursor, encodeCursor, queryFingerprint, type StartKey } from './cursor.ts';
-import { InvalidParameterError, UpstreamError } from './errors.ts';
+import { InvalidParameterError, MalformedItemError, UpstreamError } from './errors.ts';
 import { searchTerms } from './params.ts';
 
 /** What a list row carries: enough for a grid card, not the labels or the visible text. */
@@ -170,7 +170,7 @@ export class CatalogueReader {
     const parsed = CatalogueItem.safeParse(out.Item);
     if (parsed.success) return parsed.data;
     this.options.logger?.warn({ id, issues: parsed.error.issues.slice(0, 3) }, 'catalogue item does not parse');
-    throw new UpstreamError('the catalogue item is malformed', { context: { id } });
+    throw new MalformedItemError('the catalogue item is malformed', { context: { id } });
   }
 
   private parseRow(raw: Record<string, unknown>): ListRow | undefined {

@@ -45,3 +45,10 @@ export class UpstreamError extends ApiError {
   readonly retryable = true;
   readonly status = 503;
 }
+
+/** A stored item does not match the catalogue schema: a bug or a foreign writer, not something to retry. */
+export class MalformedItemError extends ApiError {
+  readonly code = 'ITEM_MALFORMED';
+  readonly retryable = false;
+  readonly status = 500;
+}
