@@ -1,11 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
-import { loadConfig, requireConfig } from '../shared/config.ts';
-import { createLogger } from '../shared/logger.ts';
-import { createClients, destroyClients } from '../worker/clients.ts';
-import { loadPrompt } from '../worker/model/prompt.ts';
-import { writeFileAtomic } from './backfill/Checkpoint.ts';
-import { runDryRun } from './backfill/dryRun.ts';
 import {
   BackfillOptions,
   type BackfillOptionsInput,
@@ -13,9 +7,7 @@ import {
   IMAGE_SUFFIXES,
   parseByteSize,
 } from './backfill/options.ts';
-import { createProgressReporter, type ProgressMode } from './backfill/progress.ts';
-import { formatDryRun, formatSummary } from './backfill/report.ts';
-import { runBackfill } from './backfill/runBackfill.ts';
+import type { ProgressMode } from './backfill/progress.ts';
 
 const HELP = `Usage: npm run backfill -- --bucket NAME [options]
 
@@ -35,7 +27,8 @@ Selection
 Run
   --dry-run                 count, estimate tokens, cost and time; enqueue nothing
   --limit N                 enqueue at most N messages in this run (run again to continue)
-  --concurrency N           SendMessageBatch calls in flight (default 16)
+  --rate N                  at most N messages per second (default: as fast as it goes)
+  --concurrency N           SendMessageBatch calls in flight (default 32)
   --list-concurrency N      key ranges listed at once (default 8)
   --max-ranges N            key ranges per prefix, cut at its top-level folders (default 64)
   --page-size N             ListObjectsV2 MaxKeys, 1-1000 (default 1000)
@@ -68,6 +61,7 @@ const OPTIONS = {
   'reprocess-stale': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
+  rate: { type: 'string' },
   concurrency: { type: 'string' },
   'list-concurrency': { type: 'string' },
   'max-ranges': { type: 'string' },
@@ -127,6 +121,7 @@ async function main(): Promise<number> {
     minSize: bytes('min-size', v['min-size']),
     maxSize: bytes('max-size', v['max-size']),
     limit: int('limit', v.limit),
+    maxRate: int('rate', v.rate),
     concurrency: int('concurrency', v.concurrency),
     listConcurrency: int('list-concurrency', v['list-concurrency']),
     maxShardsPerPrefix: int('max-ranges', v['max-ranges']),
@@ -141,6 +136,27 @@ async function main(): Promise<number> {
   const checkpointFile = v.checkpoint ?? defaultCheckpointFile(checked.data);
   const censusFile = `${checkpointFile.replace(/\.json$/, '')}.census.json`;
 
+  // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
+  const [{ loadConfig, requireConfig }, { createLogger }, { createClients, destroyClients }, { loadPrompt }] =
+    await Promise.all([
+      import('../shared/config.ts'),
+      import('../shared/logger.ts'),
+      import('../worker/clients.ts'),
+      import('../worker/model/prompt.ts'),
+    ]);
+  const [
+    { writeFileAtomic },
+    { runDryRun },
+    { createProgressReporter },
+    { formatDryRun, formatSummary },
+    { runBackfill },
+  ] = await Promise.all([
+    import('./backfill/Checkpoint.ts'),
+    import('./backfill/dryRun.ts'),
+    import('./backfill/progress.ts'),
+    import('./backfill/report.ts'),
+    import('./backfill/runBackfill.ts'),
+  ]);
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'backfill' });
   const prompt = loadPrompt(config);

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { itemId } from '../../shared/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { sleep } from '../../worker/model/backoff.ts';
 import type { CatalogueLookup } from './CatalogueLookup.ts';
 import type { CheckpointState, CheckpointWriter } from './Checkpoint.ts';
 import { addCounts, type Counts, emptyCounts, totalSkipped } from './counts.ts';
@@ -59,6 +60,8 @@ export class BackfillRun {
   private readonly mode: Mode;
   private readonly filter: (o: ListedObject) => Classification;
   private budget: number;
+  /** When the next batch may start, under `maxRate` (performance.now() ms). */
+  private nextStartAt = 0;
 
   constructor(
     private readonly o: BackfillOptions,
@@ -189,14 +192,15 @@ export class BackfillRun {
         this.finish(progress, progress.add(unit), unit);
         continue;
       }
-      // A slot is held until the unit is committed, not merely sent: batches sent but not yet committed (behind a
-      // slower one of the same range) count against the concurrency, which bounds what a kill -9 can repeat.
+      if (!(await this.pace(unit.take.length))) return false;
+      // A slot is held until the unit is committed and that commit is on disk, not merely until it is sent: batches
+      // sent but not yet in the checkpoint count against the concurrency, which bounds what a kill -9 can repeat.
       if (!(await this.gate.acquire(this.stop.signal))) return false;
       if (this.stop.signal.aborted) {
         this.gate.release();
         return false;
       }
-      const handle = progress.add(unit, () => this.gate.release());
+      const handle = progress.add(unit, () => this.releaseWhenDurable());
       const p = this.send(unit)
         .then(
           () => this.finish(progress, handle, unit),
@@ -209,6 +213,33 @@ export class BackfillRun {
       inFlight.add(p);
     }
     return true;
+  }
+
+  private releaseWhenDurable(): void {
+    const { writer } = this.deps;
+    if (!writer) {
+      this.gate.release();
+      return;
+    }
+    writer.durable().then(
+      () => this.gate.release(),
+      (error: unknown) => {
+        this.error ??= error;
+        this.abort('error');
+        this.gate.release();
+      },
+    );
+  }
+
+  /** Waits for the batch's turn under `maxRate`; false when stopped meanwhile. */
+  private async pace(messages: number): Promise<boolean> {
+    const rate = this.o.maxRate;
+    if (rate === undefined) return true;
+    const now = performance.now();
+    const at = Math.max(now, this.nextStartAt);
+    this.nextStartAt = at + (messages * 1000) / rate;
+    if (at > now) await sleep(at - now, this.stop.signal).catch(() => undefined);
+    return !this.stop.signal.aborted;
   }
 
   private finish(progress: ShardProgress, handle: object, unit: Unit): void {

@@ -84,16 +84,26 @@ export class CheckpointWriter {
   private writing: Promise<void> | undefined;
   private dirty = false;
   private failure: unknown;
+  /** Callers of {@link durable} waiting for the next write to finish. */
+  private waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   constructor(
     private readonly file: string,
     private readonly snapshot: () => CheckpointState,
   ) {}
 
-  /** Asks for a save of the current state. Errors surface at the next {@link flush}. */
+  /** Asks for a save of the current state. Errors surface at the next {@link flush} or {@link durable}. */
   request(): void {
     this.dirty = true;
     this.writing ??= this.loop();
+  }
+
+  /** Asks for a save of the current state and resolves once one that includes it is on disk. */
+  durable(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.request();
+    return done;
   }
 
   /** Resolves when everything requested so far is on disk. @throws the first write error. */
@@ -107,11 +117,20 @@ export class CheckpointWriter {
     try {
       while (this.dirty) {
         this.dirty = false;
-        await writeFileAtomic(this.file, `${JSON.stringify(this.snapshot(), null, 1)}\n`);
+        // The snapshot is taken now: whoever asked before this point is covered by this write.
+        const waiters = this.waiters.splice(0);
+        try {
+          await writeFileAtomic(this.file, `${JSON.stringify(this.snapshot(), null, 1)}\n`);
+        } catch (error) {
+          for (const w of waiters) w.reject(error);
+          throw error;
+        }
         this.writes++;
+        for (const w of waiters) w.resolve();
       }
     } catch (error) {
       this.failure ??= error;
+      for (const w of this.waiters.splice(0)) w.reject(error);
     } finally {
       this.writing = undefined;
     }

@@ -38,8 +38,13 @@ export const BackfillOptions = z
     maxSize: z.number().int().min(0).optional(),
     /** Enqueue at most this many messages in this run (a resumed run continues where it stopped). Default: all. */
     limit: positiveInt.optional(),
-    /** SendMessageBatch calls in flight. Default 16. */
-    concurrency: positiveInt.max(512).default(16),
+    /**
+     * At most this many messages per second (paced per batch), e.g. the worker fleet's rate, so the queue does not
+     * hold a million messages at once and the oldest-message-age alarm stays quiet. Default: no limit.
+     */
+    maxRate: z.number().positive().optional(),
+    /** SendMessageBatch calls in flight (and sent but not yet checkpointed). Default 32. */
+    concurrency: positiveInt.max(512).default(32),
     /** Key ranges listed at once. Default 8. */
     listConcurrency: positiveInt.max(256).default(8),
     /** At most this many key ranges per prefix, from its top-level common prefixes. Default 64. */
