@@ -9,6 +9,8 @@ export interface FailoverQuotaStoreOptions {
   fallback: LocalTokenBucket;
   /** While on the fallback, how often to try Redis again, ms. Default 1 000. */
   probeMs?: number;
+  /** At start-up, how long the first calls wait for the first connection before falling back, ms. Default 1 000. */
+  connectWaitMs?: number;
   logger?: QuotaLogger;
   /** Clock, ms. Default `Date.now`. */
   now?: () => number;
@@ -30,6 +32,8 @@ export class FailoverQuotaStore implements QuotaStore {
   private lastProbe = Number.NEGATIVE_INFINITY;
   private probing: Promise<void> | undefined;
   private switches = 0;
+  /** Settles when the client first became ready, or gave up waiting for it. */
+  private firstConnection: Promise<void> | undefined;
   private readonly onReady = () => {
     if (this.active === 'local') void this.probe();
   };
@@ -41,7 +45,21 @@ export class FailoverQuotaStore implements QuotaStore {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.fallback.setRates(this.primary.rates());
-    this.primary.client().on('ready', this.onReady);
+    const client = this.primary.client();
+    client.on('ready', this.onReady);
+    if (client.status !== 'ready') {
+      // A worker that has just started should not log an outage for the few ms its first connection takes.
+      this.firstConnection = new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          client.off('ready', done);
+          this.firstConnection = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, options.connectWaitMs ?? 1_000);
+        client.once('ready', done);
+      });
+    }
   }
 
   async reserve(tokens: number): Promise<ReserveReply> {
@@ -55,6 +73,10 @@ export class FailoverQuotaStore implements QuotaStore {
   setRates(rates: QuotaRates): void {
     this.primary.setRates(rates);
     this.fallback.setRates(rates);
+  }
+
+  get minuteMs(): number {
+    return this.primary.minuteMs;
   }
 
   rates(): QuotaRates {
@@ -92,12 +114,14 @@ export class FailoverQuotaStore implements QuotaStore {
 
   async close(): Promise<void> {
     this.primary.client().off('ready', this.onReady);
+    await this.firstConnection;
     await this.probing;
     await this.primary.close();
     await this.fallback.close();
   }
 
   private async either<T>(call: (store: QuotaStore) => Promise<T>): Promise<T> {
+    if (this.firstConnection) await this.firstConnection;
     if (this.active === 'redis') {
       try {
         return await call(this.primary);
@@ -116,6 +140,7 @@ export class FailoverQuotaStore implements QuotaStore {
     this.switches += 1;
     if (mode === 'local') {
       this.lastProbe = this.now();
+      this.fallback.reset();
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(
         { reason, rates: this.fallback.rates() },

@@ -62,6 +62,10 @@ export class LocalTokenBucket implements QuotaStore {
   }
 
   /** This bucket's rates at factor 1 (the fleet rates × share). */
+  get minuteMs(): number {
+    return this.shape.minuteMs;
+  }
+
   rates(): QuotaRates {
     return { ...this.current };
   }
@@ -72,6 +76,15 @@ export class LocalTokenBucket implements QuotaStore {
 
   mode(): 'local' {
     return 'local';
+  }
+
+  /**
+   * Forgets the buckets (the AIMD factor stays): they start again in full debt. For a fallback taking over from the
+   * shared store, whose reservations taken ahead are still waiting for their turn.
+   */
+  reset(): void {
+    this.tokens = undefined;
+    this.requests = undefined;
   }
 
   async close(): Promise<void> {}
@@ -85,9 +98,9 @@ export class LocalTokenBucket implements QuotaStore {
     const aimd = this.aimd;
     let factor = aimd ? Math.min(1, aimd.base + (Math.max(0, now - aimd.since) * increasePerMinute) / minuteMs) : 1;
     const load = (state: Level | undefined, perMinute: number) => {
-      // Created empty: a restart never lets a burst through.
-      const s = state ?? { level: 0, ts: now };
       const quota = perMinute * factor;
+      // Created in full debt: a restart lets no burst through, nor overlaps reservations taken ahead elsewhere.
+      const s = state ?? { level: -quota * debt, ts: now };
       const rate = quota / minuteMs;
       return { level: Math.min(quota * burst, s.level + Math.max(0, now - s.ts) * rate), rate, quota };
     };

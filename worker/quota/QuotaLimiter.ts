@@ -84,6 +84,7 @@ export class QuotaLimiter {
   private readonly store: QuotaStore;
   private readonly bottleneck: Bottleneck;
   private readonly logger: QuotaLogger;
+  private reserving: Promise<void> = Promise.resolve();
   private counters = {
     inFlight: 0,
     waiting: 0,
@@ -164,6 +165,7 @@ export class QuotaLimiter {
     c.admitted += 1;
     c.tokensReserved += tokens;
     c.inFlight += 1;
+    const sentAt = Date.now();
     let used = 0;
     try {
       const settled = await fn();
@@ -176,21 +178,34 @@ export class QuotaLimiter {
     } finally {
       c.inFlight -= 1;
       c.tokensUsed += used;
+      // Bedrock counts a call's reservation against its rolling minute for as long as the call runs, and only then its
+      // real usage: in bucket terms the call cost used + (reserved - used) × duration / minute. Crediting back the
+      // whole difference would let the fleet run over by everything its calls hold in flight.
+      const held = Math.min(1, Math.max(0, Date.now() - sentAt) / this.store.minuteMs);
+      const refund = (tokens - used) * (1 - held);
       // Not awaited: the caller should not wait for the store (a slow Redis would hold every result up).
-      if (used !== tokens) void this.refund(reply, tokens - used, 0);
+      if (refund !== 0) void this.refund(reply, refund, 0);
     }
   }
 
-  /** Reserves (retrying while the buckets are too deep in debt), then sleeps until the reservation's turn. */
+  /**
+   * Reserves (retrying while the buckets are too deep in debt), then sleeps until the reservation's turn. One caller
+   * of this process reserves at a time, first come first served: the others wait here rather than all polling the
+   * store at every wake-up.
+   */
   private async admit(tokens: number, signal: AbortSignal | undefined): Promise<Admitted> {
     signal?.throwIfAborted();
     this.counters.waiting += 1;
     try {
-      let reply = await this.store.reserve(tokens);
-      while (!reply.admitted) {
-        await sleep(reply.waitMs, signal);
-        reply = await this.store.reserve(tokens);
-      }
+      const reply = await this.serialised(async () => {
+        signal?.throwIfAborted();
+        let next = await this.store.reserve(tokens);
+        while (!next.admitted) {
+          await sleep(next.waitMs, signal);
+          next = await this.store.reserve(tokens);
+        }
+        return next;
+      });
       try {
         await sleep(reply.waitMs, signal);
       } catch (error) {
@@ -202,6 +217,15 @@ export class QuotaLimiter {
     } finally {
       this.counters.waiting -= 1;
     }
+  }
+
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.reserving.then(fn);
+    this.reserving = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   private async refund(reply: Admitted, tokens: number, requests: number): Promise<void> {

@@ -14,7 +14,8 @@ import {
 /**
  * The fleet's token buckets, one Lua script run atomically by Redis (the algorithm is described in types.ts, and
  * LocalTokenBucket.ts is its step-for-step twin). Server time only, so workers' clocks do not matter. Buckets are
- * created empty, so a Redis restart or FLUSHALL lets no burst through; a crashed worker leaks nothing (the state is
+ * created in full debt, so a Redis restart or FLUSHALL lets no burst through (nor the reservations taken ahead
+ * before it, which are still waiting for their turn); a crashed worker leaks nothing (the state is
  * a level and a timestamp, not slots); rates arrive with every call, so a change takes effect at once.
  * KEYS: tokens bucket, requests bucket, AIMD state. ARGV: op, tpm, rpm, minuteMs, burst, debt, pause (fractions of
  * a minute), cooldown (quota ms), decrease, increase per minute, min factor, idle TTL ms, a (tokens), b (requests),
@@ -36,8 +37,8 @@ local factor = 1
 if s[1] then factor = math.min(1, tonumber(s[1]) + math.max(0, now - tonumber(s[2])) * increase / minute) end
 local function load(key, perMinute)
   local v = redis.call('HMGET', key, 'level', 'ts')
-  local level, ts = tonumber(v[1]) or 0, tonumber(v[2]) or now
   local quota = perMinute * factor
+  local level, ts = tonumber(v[1]) or -quota * debt, tonumber(v[2]) or now
   return math.min(quota * burst, level + math.max(0, now - ts) * quota / minute), quota / minute, quota
 end
 local tl, tr, tq = load(KEYS[1], tpm)
@@ -133,6 +134,10 @@ export class RedisTokenBucket implements QuotaStore {
 
   setRates(rates: QuotaRates): void {
     this.current = checkRates(rates);
+  }
+
+  get minuteMs(): number {
+    return this.shape.minuteMs;
   }
 
   rates(): QuotaRates {

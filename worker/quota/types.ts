@@ -4,10 +4,12 @@
  * between the two when Redis is unreachable ({@link FailoverQuotaStore}). They share one algorithm, described here.
  *
  * Two buckets per model, requests and tokens, refilled continuously at the admitted rate × the AIMD factor, created
- * EMPTY (so a restart or a flush never lets a burst through) and capped at a small burst. A reservation takes one
+ * in full debt (`-maxDebtMs` of quota: so a restart or a flush never lets a burst through, nor doubles the
+ * reservations already taken ahead) and capped at a small burst. A reservation takes one
  * request and the estimated tokens at once, possibly into debt up to `maxDebtMs` ahead; the caller then sleeps the
  * returned wait before sending, so sends are paced at the rate even though reservations are made early. When the call
- * ends the unused tokens are credited back (capped at the burst). A throttle cuts the factor (multiplicative
+ * ends the unused tokens are credited back (capped at the burst), less the part that Bedrock's rolling minute still
+ * held against the quota while the call ran (see QuotaLimiter). A throttle cuts the factor (multiplicative
  * decrease, at most once per cooldown) and pauses by putting the buckets into debt; the factor then climbs back
  * linearly with time (additive increase) up to 1.
  */
@@ -27,7 +29,7 @@ export interface BucketShape {
   minuteMs: number;
   /** Largest burst a bucket holds after idling. Default 1 000 (one second of quota). */
   burstMs: number;
-  /** How far ahead reservations may go into debt (requests then sleep until their turn). Default 5 000. */
+  /** How far ahead reservations may go into debt (requests then sleep until their turn). Default 2 000. */
   maxDebtMs: number;
   /** The pause after a throttle, as debt put on both buckets. Default 2 000. */
   pauseMs: number;
@@ -44,7 +46,7 @@ export interface BucketShape {
 export const DEFAULT_BUCKET_SHAPE: Readonly<BucketShape> = Object.freeze({
   minuteMs: 60_000,
   burstMs: 1_000,
-  maxDebtMs: 5_000,
+  maxDebtMs: 2_000,
   pauseMs: 2_000,
   cooldownMs: 5_000,
   decrease: 0.8,
@@ -101,6 +103,8 @@ export type ReserveReply =
 export interface QuotaStore {
   /** `local`, `redis`, or `redis|local` for a failover store (its current mode is in {@link QuotaStore.mode}). */
   readonly name: string;
+  /** Length of a quota minute, real ms. */
+  readonly minuteMs: number;
   /** Takes one request and `tokens` tokens. Rejects only when the store itself failed. */
   reserve(tokens: number): Promise<ReserveReply>;
   /** A throttle was seen: multiplicative decrease and pause (once per cooldown). Resolves to the new factor. */

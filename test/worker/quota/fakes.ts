@@ -2,6 +2,12 @@ import { ThrottledError } from '../../../shared/errors.ts';
 import type { DescribeRequest, DescribeResult, Describer, ModelUsage } from '../../../worker/ports.ts';
 import { settledTokens } from '../../../worker/quota/estimate.ts';
 
+/**
+ * What {@link testRequest} costs: 1,000 image tokens + 100 of prompt + 685 of tool definition (the limiter's own
+ * estimate of the input), and 200 output tokens.
+ */
+export const TEST_USAGE: ModelUsage = { inputTokens: 1785, outputTokens: 200 };
+
 /** One call the fake served: when it was sent, and what it finally cost. */
 export interface Served {
   at: number;
@@ -17,61 +23,54 @@ export interface FakeBedrockOptions {
   maxTokens: number;
   /** Time each call takes, ms. */
   latencyMs: number;
-  /** What a call uses; default 1,000 input + 200 output tokens. */
+  /** What a call uses; default {@link TEST_USAGE}. */
   usage?: (request: DescribeRequest) => ModelUsage;
   outputBurndown?: number;
-  /** Start with a full minute of quota, like a fresh account (default), or empty. */
-  startFull?: boolean;
 }
 
 /**
- * A model port that enforces requests/min and tokens/min the way Bedrock does: buckets holding one minute of quota,
- * refilled continuously; input + max_tokens reserved when a call starts (429 when they are not there), settled to
- * the real usage when it ends. Records every served call for the tests' measurements.
+ * A model port that enforces requests/min and tokens/min the way Bedrock does (and the way the Bedrock stand-in
+ * models it): over a rolling minute, a call is admitted only if the calls started in the last minute stay within
+ * `rpm`, and their tokens plus its reservation (input + max_tokens) within `tpm`; when it ends, its reservation is
+ * settled to the real usage. Records every served call for the tests' measurements.
  */
 export class FakeBedrock implements Describer {
   readonly served: Served[] = [];
   throttles = 0;
+  inFlight = 0;
   private rpm: number;
   private tpm: number;
-  private tokens: number;
-  private requests: number;
-  private ts = Date.now();
-  inFlight = 0;
-  maxInFlight = 0;
+  private readonly window: { at: number; tokens: number }[] = [];
 
   constructor(private readonly options: FakeBedrockOptions) {
     this.rpm = options.rpm;
     this.tpm = options.tpm;
-    this.tokens = options.startFull === false ? 0 : this.tpm;
-    this.requests = options.startFull === false ? 0 : this.rpm;
   }
 
   /** Changes the enforced quotas (as if another client of the account came and went). */
   setQuota(rpm: number, tpm: number): void {
-    this.refill();
     this.rpm = rpm;
     this.tpm = tpm;
   }
 
   async describe(request: DescribeRequest): Promise<DescribeResult> {
-    this.refill();
-    const usage = this.options.usage?.(request) ?? { inputTokens: 1000, outputTokens: 200 };
+    const now = Date.now();
+    while (this.window.length > 0 && this.window[0]!.at <= now - this.options.minuteMs) this.window.shift();
+    const usage = this.options.usage?.(request) ?? TEST_USAGE;
     const reserved = usage.inputTokens + this.options.maxTokens;
-    if (this.requests < 1 || this.tokens < reserved) {
+    const windowTokens = this.window.reduce((sum, e) => sum + e.tokens, 0);
+    if (this.window.length + 1 > this.rpm || windowTokens + reserved > this.tpm) {
       this.throttles += 1;
       throw new ThrottledError('Too many tokens, please wait before trying again.');
     }
-    this.requests -= 1;
-    this.tokens -= reserved;
+    const entry = { at: now, tokens: reserved };
+    this.window.push(entry);
     const used = settledTokens(usage, this.options.outputBurndown ?? 1);
-    this.served.push({ at: Date.now(), tokens: used });
+    this.served.push({ at: now, tokens: used });
     this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
     this.inFlight -= 1;
-    this.refill();
-    this.tokens = Math.min(this.tpm, this.tokens + reserved - used);
+    entry.tokens = used;
     return {
       description: {
         summary: 'a test image',
@@ -108,14 +107,6 @@ export class FakeBedrock implements Describer {
       sum -= served[i]!.tokens;
     }
     return best;
-  }
-
-  private refill(): void {
-    const now = Date.now();
-    const elapsed = Math.max(0, now - this.ts);
-    this.ts = now;
-    this.tokens = Math.min(this.tpm, this.tokens + (elapsed * this.tpm) / this.options.minuteMs);
-    this.requests = Math.min(this.rpm, this.requests + (elapsed * this.rpm) / this.options.minuteMs);
   }
 }
 
