@@ -20,7 +20,8 @@ Selection
                             (default: ${IMAGE_SUFFIXES.join(' ')})
   --min-size BYTES          skip smaller objects (default 1: zero-byte objects are skipped); 64k, 10MB... accepted
   --max-size BYTES          skip larger objects (default: none; the worker rejects what is over IMAGE_MAX_BYTES)
-  --no-skip-catalogued      enqueue keys even when the catalogue has their eTag at the current analysis version
+  --skip-catalogued         (default) skip keys whose catalogue item has their eTag at the current analysis version
+  --no-skip-catalogued      enqueue them anyway (the worker still skips them, without a model call)
   --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
                             model, prompt or schema), with reprocess: true; keys with no item are not enqueued
 

@@ -6,7 +6,7 @@ import { BackfillRun } from './BackfillRun.ts';
 import { CatalogueLookup } from './CatalogueLookup.ts';
 import { newCheckpointState } from './Checkpoint.ts';
 import { calibrateFromCatalogue } from './calibrate.ts';
-import type { Counts } from './counts.ts';
+import { type Counts, emptyCounts } from './counts.ts';
 import { defaultRequestModel, imageTokens, meanAndSd, type RequestModel, relativeMargin95 } from './estimate.ts';
 import type { ListedObject } from './filter.ts';
 import { readImageSize } from './imageHeader.ts';
@@ -112,7 +112,7 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
   const onAbort = () => run.abort('aborted');
   deps.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = deps.onProgress
-    ? setInterval(() => deps.onProgress?.(run.snapshot(performance.now() - started, state.committed)), 1000)
+    ? setInterval(() => deps.onProgress?.(run.snapshot(performance.now() - started, emptyCounts())), 1000)
     : undefined;
   timer?.unref();
   try {

@@ -58,7 +58,7 @@ export function createProgressReporter(
     {
       stream,
       format:
-        '{bar} {pct}% | {listed} listed, {enqueued} enqueued, {skipped} skipped | {rate} msg/s | {ranges} ranges | ETA {eta}',
+        '{bar} {pct}% | {listed} listed, {enqueued} enqueued, {skipped} skipped | {rate} msg/s | {ranges} ranges | ETA {left}',
       barsize: 30,
       hideCursor: true,
       clearOnComplete: false,
@@ -76,7 +76,7 @@ export function createProgressReporter(
         skipped: s.skipped.toLocaleString('en-US'),
         rate: Math.round(s.enqueuedPerSecond).toLocaleString('en-US'),
         ranges: `${s.rangesDone}/${s.ranges}`,
-        eta: s.etaSeconds === undefined ? '?' : formatDuration(s.etaSeconds),
+        left: s.etaSeconds === undefined ? '?' : formatDuration(s.etaSeconds),
       };
       const value = Math.round(s.fraction * 1000);
       if (!started) {

@@ -232,9 +232,12 @@ async function main(): Promise<number> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    // Other work on the machine skews every figure: the 1-minute load average when the benchmark started.
+    loadAverage: Math.round(os.loadavg()[0]! * 10) / 10,
   };
   process.stdout.write(
-    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`,
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
+      `load average ${machine.loadAverage}\n`,
   );
   const server = await startServer(o.keys, o.prefixes);
   const { served } = server;
