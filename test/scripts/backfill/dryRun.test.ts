@@ -104,6 +104,9 @@ describe('dry run', () => {
       dryRunDeps(),
     );
     expect(report.requestModel).toMatchObject({ source: 'defaults', outputTokens: DEFAULT_OUTPUT_TOKENS });
+    // coffee.tif keeps its image directory past the first 64 KB: its header needs the whole object.
+    expect(report.sample).toMatchObject({ size: calibration.length, unreadable: 0 });
+    expect(report.sample.wholeObjectReads).toBeGreaterThanOrEqual(1);
     const { input, output } = report.tokens;
     // Claude 3 Haiku, the default MODEL_ID: $0.25 / $1.25 per million; batch half of that.
     expect(report.cost.onDemandUsd).toBeCloseTo((input * 0.25 + output * 1.25) / 1e6, 10);

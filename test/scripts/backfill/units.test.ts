@@ -11,6 +11,7 @@ import {
   selectionHash,
 } from '../../../scripts/backfill/options.ts';
 import { type Decision, decideCatalogued, toUnits } from '../../../scripts/backfill/pagePlan.ts';
+import { Semaphore } from '../../../scripts/backfill/Semaphore.ts';
 import { ShardProgress } from '../../../scripts/backfill/ShardProgress.ts';
 import { compareKeys, pickBoundaries } from '../../../scripts/backfill/shards.ts';
 import { parseQueueMessage } from '../../../shared/messages.ts';
@@ -212,5 +213,22 @@ describe('backfillMessageBody', () => {
     expect(/^[\x20-\x7e]*$/.test(body)).toBe(true);
     const parsed = parseQueueMessage(body);
     expect(parsed.kind === 'events' && parsed.events[0]?.key).toBe(key);
+  });
+});
+
+describe('Semaphore', () => {
+  it('hands slots over in arrival order, and gives up a wait when its signal aborts', async () => {
+    const gate = new Semaphore(1);
+    expect(await gate.acquire()).toBe(true);
+    const controller = new AbortController();
+    const aborted = gate.acquire(controller.signal);
+    const next = gate.acquire();
+    controller.abort();
+    expect(await aborted).toBe(false);
+    gate.release();
+    expect(await next).toBe(true);
+    expect(gate.inUse).toBe(1);
+    gate.release();
+    expect(gate.inUse).toBe(0);
   });
 });
