@@ -39,6 +39,8 @@ export interface QuotaStats {
   rateFactor: number;
   /** Which buckets answer now. */
   store: 'local' | 'redis';
+  /** Switches between the shared Redis buckets and the local share. */
+  storeSwitches: number;
 }
 
 export interface ScheduleOptions {
@@ -150,6 +152,7 @@ export class QuotaLimiter {
       queued: counts.QUEUED + counts.RECEIVED,
       rateFactor: this.store.factor(),
       store: this.store.mode(),
+      storeSwitches: this.store.switchCount?.() ?? 0,
     };
   }
 

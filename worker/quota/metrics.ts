@@ -184,6 +184,12 @@ export function registerQuotaMetrics(registry: MetricsRegistry, limiter: QuotaLi
     () => [{ labels, value: limiter.currentRate().requestsPerMinute }],
   );
   registry.register(
+    'quota_store_switches_total',
+    'Switches between the fleet-wide Redis buckets and the local share',
+    'counter',
+    stat((s) => s.storeSwitches),
+  );
+  registry.register(
     'quota_shared_store',
     '1 while the fleet-wide Redis buckets answer, 0 on the local share',
     'gauge',

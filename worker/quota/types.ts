@@ -117,6 +117,8 @@ export interface QuotaStore {
   factor(): number;
   /** Which store answers now (`local` or `redis`). */
   mode(): 'local' | 'redis';
+  /** How many times a failover store switched between Redis and the local share (others: absent). */
+  switchCount?(): number;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config.ts';
 import { createQuotaLimiter } from '../../../worker/quota/createQuotaLimiter.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
-import type { QuotaLimiter } from '../../../worker/quota/QuotaLimiter.ts';
 import type { QuotaLogger } from '../../../worker/quota/types.ts';
 import { type RedisServerHandle, startRedis } from '../../helpers/redisServer.ts';
 import { drive, FakeBedrock } from './fakes.ts';
@@ -159,6 +158,7 @@ describe('four limiters sharing one Redis bucket', () => {
     const before = f.completed();
     await waitFor('calls admitted by Redis again', () => f.completed() > before + 20);
     for (const w of f.workers) {
+      expect(w.limiter.stats().storeSwitches).toBe(2);
       expect(w.limiter.currentRate().tokensPerMinute).toBeCloseTo(QUOTA.tpm * TARGET, 6);
       // Each switch logged once.
       expect(switches(w)).toEqual([
