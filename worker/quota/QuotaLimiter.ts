@@ -21,7 +21,7 @@ export interface QuotaLimiterOptions {
 export interface QuotaStats {
   /** Calls sent and not yet finished. */
   inFlight: number;
-  /** Calls holding a reservation and sleeping until their turn. */
+  /** Calls holding a concurrency slot and waiting for the quota: to reserve (one at a time), or for their turn. */
   waiting: number;
   /** Calls waiting for a concurrency slot. */
   queued: number;

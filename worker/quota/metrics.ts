@@ -155,7 +155,7 @@ export function registerQuotaMetrics(registry: MetricsRegistry, limiter: QuotaLi
   );
   registry.register(
     'quota_waiting',
-    'Model calls holding a reservation, waiting for their turn',
+    'Model calls waiting for the quota to admit them',
     'gauge',
     stat((s) => s.waiting),
   );
