@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../shared/config.ts';
 import { normaliseETag } from '../../shared/messages.ts';
-import { captureS3Stores, installS3KeyOrderListing } from '../../test/scripts/backfill/fauxqsSupport.ts';
+import { captureS3Stores } from '../../test/scripts/backfill/fauxqsSupport.ts';
 import { type AwsClients, createClients, destroyClients } from '../../worker/clients.ts';
 import { sleep } from '../../worker/model/backoff.ts';
 import { objectFilter } from '../backfill/filter.ts';
@@ -127,7 +127,6 @@ function addLatency(client: AwsClients['s3'] | AwsClients['sqs'] | AwsClients['d
 async function serve(keys: number, prefixes: number): Promise<number> {
   // fauxqs 2.4.1 sorts the whole bucket (localeCompare) on every ListObjectsV2 page, in the wrong order: the fix
   // keeps S3's order and a sorted index, so a page costs what it costs on S3, for both contenders alike.
-  await installS3KeyOrderListing();
   const stores = await captureS3Stores();
   const stack = await startLocalStack({ bedrock: false, bridge: false });
   const store = stores.find((s) => s.buckets.has(stack.bucket));

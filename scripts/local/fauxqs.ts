@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { type BuildAppOptions, buildApp } from 'fauxqs';
 import { httpUrl, listenError } from './listen.ts';
 import { installConditionalReads } from './s3Conditionals.ts';
+import { installS3KeyOrderListing } from './s3KeyOrderListing.ts';
 import { type S3StoreInternals, type S3Write, tapS3Writes } from './s3WriteTap.ts';
 
 /**
@@ -77,6 +78,8 @@ function loadInternals(): Promise<Internals> {
     if (missing.length > 0) {
       throw new Error(`fauxqs internals not found (${missing.map(([k]) => k).join(', ')}): is fauxqs still 2.4.x?`);
     }
+    // S3 lists keys in UTF-8 byte order; fauxqs 2.4.1 does not (see s3KeyOrderListing.ts).
+    installS3KeyOrderListing(found.S3Store as unknown as { prototype: object });
     return found as Internals;
   })();
   return internals;

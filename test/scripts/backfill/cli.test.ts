@@ -10,7 +10,6 @@ import { type LocalStack, startLocalStack } from '../../../scripts/local/stack.t
 import { loadConfig } from '../../../shared/config.ts';
 import { loadPrompt } from '../../../worker/model/prompt.ts';
 import { waitFor } from '../../helpers/system.ts';
-import { installS3KeyOrderListing } from './fauxqsSupport.ts';
 import { awkwardBucket, drainBackfillMessages, duplicates, fillBucket } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -47,7 +46,6 @@ describe('npm run backfill (the CLI, as a child process)', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    await installS3KeyOrderListing();
     stack = await startLocalStack({ bedrock: false, bridge: false });
     env = stack.env;
     dir = await mkdtemp(join(tmpdir(), 'backfill-cli-'));

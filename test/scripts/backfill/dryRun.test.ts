@@ -6,7 +6,6 @@ import { loadConfig } from '../../../shared/config.ts';
 import { loadPrompt } from '../../../worker/model/prompt.ts';
 import type { Outcome } from '../../../worker/pipeline/outcome.ts';
 import { fixture, fixtureNames, type System, startSystem, waitFor } from '../../helpers/system.ts';
-import { installS3KeyOrderListing } from './fauxqsSupport.ts';
 
 /**
  * The dry run's token estimate against what the Bedrock stand-in reports when the real worker catalogues the same
@@ -20,7 +19,6 @@ describe('dry run', () => {
   const estimated = names.filter((_, i) => i % 2 === 1);
 
   beforeAll(async () => {
-    await installS3KeyOrderListing();
     system = await startSystem({ bridge: false });
     for (const name of calibration) await system.put(`cal/${name}`, fixture(name));
     for (const name of estimated) await system.put(`est/${name}`, fixture(name));

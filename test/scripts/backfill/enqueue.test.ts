@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../../scripts/backfill/Checkpoint.ts';
 import { runBackfill } from '../../../scripts/backfill/runBackfill.ts';
 import { type LocalStack, startLocalStack } from '../../../scripts/local/stack.ts';
-import { installS3KeyOrderListing } from './fauxqsSupport.ts';
 import { awkwardBucket, drainBackfillMessages, duplicates, fillBucket } from './helpers.ts';
 
 const VERSION = 'v1-test';
@@ -17,7 +16,6 @@ describe('runBackfill against the local stack', () => {
   let objectCount: number;
 
   beforeAll(async () => {
-    await installS3KeyOrderListing();
     stack = await startLocalStack({ bedrock: false, bridge: false });
     dir = await mkdtemp(join(tmpdir(), 'backfill-'));
     const bucket = awkwardBucket(2600);

@@ -6,7 +6,6 @@ import type { CatalogueItem } from '../../../shared/catalogue.ts';
 import { itemId } from '../../../shared/catalogue.ts';
 import { NO_SEQUENCE } from '../../../shared/sequencer.ts';
 import { DynamoCatalogueStore } from '../../../worker/adapters/DynamoCatalogueStore.ts';
-import { installS3KeyOrderListing } from './fauxqsSupport.ts';
 import { drainBackfillMessages, fillBucket } from './helpers.ts';
 
 const CURRENT = 'v1-current';
@@ -24,7 +23,6 @@ describe('catalogue-aware backfill (skip catalogued, reprocess stale)', () => {
   const eTag = (i: number) => createHash('md5').update(body(i)).digest('hex');
 
   beforeAll(async () => {
-    await installS3KeyOrderListing();
     stack = await startLocalStack({ bedrock: false, bridge: false });
     await fillBucket(
       stack.clients.s3,
