@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
+import { IMAGE_SUFFIXES } from '../shared/imageFormats.ts';
 import {
   fargateMemoryOptions,
   LOG_RETENTION_DAYS,
@@ -27,19 +28,7 @@ interface KeyDef {
 }
 
 /** Image formats the worker accepts, lower and upper case: S3 suffix filters are case-sensitive. */
-export const DEFAULT_SUFFIXES: readonly string[] = [
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.gif',
-  '.webp',
-  '.tif',
-  '.tiff',
-  '.heic',
-  '.heif',
-  '.avif',
-  '.bmp',
-].flatMap((s) => [s, s.toUpperCase()]);
+export const DEFAULT_SUFFIXES: readonly string[] = IMAGE_SUFFIXES.flatMap((s) => [s, s.toUpperCase()]);
 
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 const text = (def = '') => z.string().trim().default(def);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeEnv, parseEnv } from './env.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 
 /**
@@ -149,32 +150,13 @@ export interface Config {
   skipSameContent: boolean;
 }
 
-const RawSchema = z.object(
-  Object.fromEntries(Object.entries(CONFIG_VARIABLES).map(([k, v]) => [k, v.schema])) as {
-    [K in keyof Vars]: Vars[K]['schema'];
-  },
-);
-
 /**
  * Reads the configuration from an environment (default `process.env`). Empty strings count as unset.
  * @throws ConfigError listing every problem, each naming its variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
-  const input: Record<string, string> = {};
-  for (const name of Object.keys(CONFIG_VARIABLES)) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== '') input[name] = value.trim();
-  }
-  const parsed = RawSchema.safeParse(input);
+  const r = parseEnv(CONFIG_VARIABLES, env) as RawConfig;
   const issues: ConfigIssue[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const variable = String(issue.path[0] ?? '(config)');
-      issues.push({ variable, message: `${issue.message} (got ${JSON.stringify(input[variable])})` });
-    }
-    throw new ConfigError(issues);
-  }
-  const r = parsed.data as RawConfig;
   // Cross-field rules: a heartbeat must land before the message becomes visible again, or it is processed twice.
   if (r.HEARTBEAT_SECONDS >= r.VISIBILITY_TIMEOUT_SECONDS) {
     issues.push({ variable: 'HEARTBEAT_SECONDS', message: 'must be less than VISIBILITY_TIMEOUT_SECONDS' });
@@ -260,11 +242,5 @@ export function requireConfig<K extends 'queueUrl' | 'dlqUrl'>(
 
 /** The documentation of every variable, for `--help` and the README. */
 export function describeConfig(): string {
-  return Object.entries(CONFIG_VARIABLES)
-    .map(([name, v]) => {
-      const def = (v.schema as z.ZodType).safeParse(undefined);
-      const shown = def.success && def.data !== undefined ? String(def.data) : '(unset)';
-      return `  ${name.padEnd(28)} ${v.doc} [default: ${shown}]`;
-    })
-    .join('\n');
+  return describeEnv(CONFIG_VARIABLES);
 }

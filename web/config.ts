@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
+import { describeEnv, parseEnv } from '../shared/env.ts';
 
 /**
  * The catalogue browser's own settings (the shared ones, table, buckets, endpoints, come from shared/config.ts).
@@ -47,31 +47,12 @@ export interface WebConfig {
   allowOrigin?: string;
 }
 
-const RawSchema = z.object(
-  Object.fromEntries(Object.entries(WEB_CONFIG_VARIABLES).map(([k, v]) => [k, v.schema])) as {
-    [K in keyof Vars]: Vars[K]['schema'];
-  },
-);
-
 /**
  * Reads the browser's settings from an environment (default `process.env`); empty strings count as unset.
  * @throws ConfigError listing every problem, each naming its variable.
  */
 export function loadWebConfig(env: Record<string, string | undefined> = process.env): WebConfig {
-  const input: Record<string, string> = {};
-  for (const name of Object.keys(WEB_CONFIG_VARIABLES)) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== '') input[name] = value.trim();
-  }
-  const parsed = RawSchema.safeParse(input);
-  if (!parsed.success) {
-    const issues: ConfigIssue[] = parsed.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? '(config)');
-      return { variable, message: `${issue.message} (got ${JSON.stringify(input[variable])})` };
-    });
-    throw new ConfigError(issues);
-  }
-  const r = parsed.data as Raw;
+  const r = parseEnv(WEB_CONFIG_VARIABLES, env) as Raw;
   return {
     host: r.WEB_HOST,
     port: r.WEB_PORT,
@@ -86,11 +67,5 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
 
 /** The documentation of the browser's variables, for `--help`. */
 export function describeWebConfig(): string {
-  return Object.entries(WEB_CONFIG_VARIABLES)
-    .map(([name, v]) => {
-      const def = (v.schema as z.ZodType).safeParse(undefined);
-      const shown = def.success && def.data !== undefined ? String(def.data) : '(unset)';
-      return `  ${name.padEnd(28)} ${v.doc} [default: ${shown}]`;
-    })
-    .join('\n');
+  return describeEnv(WEB_CONFIG_VARIABLES);
 }

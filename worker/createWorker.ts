@@ -1,3 +1,4 @@
+import { descriptionJsonSchema } from '../shared/catalogue.ts';
 import { type Config, requireConfig } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import { BedrockDescriber } from './adapters/BedrockDescriber.ts';
@@ -96,6 +97,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
           return new QuotaLimitedDescriber(inner, limiter, {
             maxTokens: config.model.maxTokens,
             outputBurndown: config.quota.outputBurndown,
+            // A category list makes the tool schema, and so every request, longer.
+            toolSchemaChars: JSON.stringify(descriptionJsonSchema(config.model.categories)).length,
           });
         }));
   const pipeline = await createPipeline(config, clients, logger, wrap);

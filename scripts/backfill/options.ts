@@ -1,21 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { IMAGE_SUFFIXES } from '../../shared/imageFormats.ts';
 
 /** The suffixes a backfill takes by default, compared case-insensitively: every format the worker can prepare. */
-export const IMAGE_SUFFIXES = [
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.gif',
-  '.webp',
-  '.tif',
-  '.tiff',
-  '.heic',
-  '.heif',
-  '.avif',
-  '.bmp',
-] as const;
+export { IMAGE_SUFFIXES };
 
 const positiveInt = z.number().int().min(1);
 

@@ -16,6 +16,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { seedItems } from '../../test/web/seed.ts';
 import { loadWebConfig } from '../../web/config.ts';
 import { createWebServer } from '../../web/server.ts';
+import { seededRandom } from '../local/bedrock/faults.ts';
 import { ensureCatalogueTable, startDynamo } from '../local/dynamo.ts';
 
 const HELP = `Usage: npm run bench:browse [-- --items N] [--concurrency C]
@@ -57,18 +58,6 @@ function pick<T>(rand: () => number, values: readonly [T, number][]): T {
     if (r <= 0) return value;
   }
   return values[values.length - 1]![0];
-}
-
-/** A small seeded PRNG (mulberry32): the same N gives the same catalogue. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Item `n` of the synthetic catalogue; about 1 in 1000 has the word "lighthouse" (the search target). */
@@ -215,7 +204,7 @@ runMain(async () => {
   const tableName = 'browse-bench';
   await ensureCatalogueTable(dynamodb, tableName);
 
-  const rand = prng(42);
+  const rand = seededRandom(42);
   const items = Array.from({ length: n }, (_, i) => makeItem(i + 1, rand));
   const catalogued = items.filter((i) => i.status === 'catalogued');
   const byCategory = new Map<string, number>();
