@@ -108,6 +108,8 @@ export const CatalogueItem = z.object({
   reasonCode: z.string().optional(),
   inputTokens: z.number().int().optional(),
   outputTokens: z.number().int().optional(),
+  /** The item whose analysis was reused for these identical bytes (no model call). */
+  reusedFrom: z.string().optional(),
   /** Lower-cased summary + labels + text, for the browser's search. */
   searchText: z.string().optional(),
   createdAt: z.string(),

@@ -8,6 +8,8 @@ export const CATALOGUE_TABLE = {
   byCategoryIndex: { name: 'byCategory', partitionKey: 'category', sortKey: 'updatedAt' },
   /** Items by status (catalogued / rejected / removed), newest first. */
   byStatusIndex: { name: 'byStatus', partitionKey: 'status', sortKey: 'updatedAt' },
+  /** Items by the SHA-256 of their bytes: identical images under other keys reuse one analysis. */
+  byContentIndex: { name: 'byContent', partitionKey: 'contentHash', sortKey: 'updatedAt' },
 } as const;
 
 /** A DynamoDB `CreateTable` input for the catalogue, on-demand billing. */
@@ -20,10 +22,11 @@ export function catalogueCreateTableInput(tableName: string) {
       { AttributeName: t.partitionKey, AttributeType: 'S' as const },
       { AttributeName: t.byCategoryIndex.partitionKey, AttributeType: 'S' as const },
       { AttributeName: t.byStatusIndex.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: t.byContentIndex.partitionKey, AttributeType: 'S' as const },
       { AttributeName: t.byCategoryIndex.sortKey, AttributeType: 'S' as const },
     ],
     KeySchema: [{ AttributeName: t.partitionKey, KeyType: 'HASH' as const }],
-    GlobalSecondaryIndexes: [t.byCategoryIndex, t.byStatusIndex].map((ix) => ({
+    GlobalSecondaryIndexes: [t.byCategoryIndex, t.byStatusIndex, t.byContentIndex].map((ix) => ({
       IndexName: ix.name,
       KeySchema: [
         { AttributeName: ix.partitionKey, KeyType: 'HASH' as const },

@@ -75,6 +75,7 @@ export async function createPipeline(
     thumbnails: config.thumbnails.bucket ? new S3ThumbnailStore(clients.s3, config.thumbnails.bucket) : undefined,
     prompt: { text: prompt.text, analysisVersion: prompt.analysisVersion },
     maxBytes: config.image.maxBytes,
+    reuseSameContent: config.skipSameContent,
     analysisVersion: prompt.analysisVersion,
   };
 }

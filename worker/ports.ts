@@ -82,8 +82,8 @@ export interface CatalogueStore {
    * delivered later cannot tombstone an object that still exists. Only when the stored `seq` is older and `eTag` equal.
    */
   advanceSeq(id: string, eTag: string, seq: string): Promise<WriteResult>;
-  /** A catalogued item with this content hash and analysis version, if any (to reuse its analysis). */
-  findByContent?(contentHash: string, analysisVersion: string): Promise<CatalogueItem | undefined>;
+  /** A catalogued item with these bytes and this analysis version, if any (to reuse its analysis). */
+  findByContent(contentHash: string, analysisVersion: string): Promise<CatalogueItem | undefined>;
 }
 
 /** Where the worker keeps the small thumbnails the browser shows. */

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
 import { fixture, PHOTOS, type System, startSystem, waitFor } from '../helpers/system.ts';
@@ -46,7 +47,10 @@ describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dyna
     const callsBefore = system.outcomes.reduce((n, o) => n + (o.modelCalls ?? 0), 0);
     // Capture the events of a second batch of uploads instead of delivering them.
     system.stack.bridge.pause();
-    for (const name of PHOTOS.slice(0, 4)) await system.put(`again/${name}`, fixture(name));
+    // New content (mirrored photos), so that each needs one model call.
+    for (const name of PHOTOS.slice(0, 4)) {
+      await system.put(`again/${name}.jpg`, await sharp(fixture(name)).flop().jpeg().toBuffer());
+    }
     const bodies = system.stack.bridge.drain();
     expect(bodies).toHaveLength(4);
     system.stack.bridge.resume();
@@ -72,5 +76,16 @@ describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dyna
     const strip = (items: CatalogueItem[]) =>
       items.filter((i) => i.key.startsWith('photos/')).map(({ seq, sequencer, updatedAt, ...rest }) => rest);
     expect(strip(after)).toEqual(strip(before));
+  });
+
+  it('reuses the analysis of identical bytes under another key, without a model call', async () => {
+    const seen = system.outcomes.length;
+    await system.put('copies/rocket copy.jpg', fixture('rocket.jpg'));
+    await waitFor(() => system.outcomes.length > seen, 'the copy handled');
+    expect(system.outcomes[seen]).toMatchObject({ outcome: 'catalogued', reused: true, modelCalls: 0 });
+    const items = await system.items();
+    const copy = items.find((i) => i.key === 'copies/rocket copy.jpg');
+    const original = items.find((i) => i.key === 'photos/rocket.jpg');
+    expect(copy).toMatchObject({ summary: original?.summary, reusedFrom: original?.id, inputTokens: 0 });
   });
 });

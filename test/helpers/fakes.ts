@@ -38,6 +38,11 @@ export class InMemoryStore implements CatalogueStore {
     const s = this.items.get(item.id);
     return this.write(!s || s.seq < item.seq, item);
   }
+  async findByContent(contentHash: string, analysisVersion: string) {
+    return [...this.items.values()].find(
+      (i) => i.contentHash === contentHash && i.analysisVersion === analysisVersion && i.status === 'catalogued',
+    );
+  }
   async advanceSeq(id: string, eTag: string, seq: string): Promise<WriteResult> {
     const s = this.items.get(id);
     if (!s || !(s.seq < seq) || s.eTag !== eTag || s.status === 'removed') return 'superseded';

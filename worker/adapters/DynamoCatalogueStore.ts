@@ -1,5 +1,12 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { CatalogueItem } from '../../shared/catalogue.ts';
+import { CATALOGUE_TABLE } from '../../shared/table.ts';
 import type { CatalogueStore, WriteResult } from '../ports.ts';
 import { errorName, transient } from './awsErrors.ts';
 
@@ -19,6 +26,27 @@ export class DynamoCatalogueStore implements CatalogueStore {
       return out.Item ? fromStored(out.Item) : undefined;
     } catch (error) {
       throw transient('DynamoDB GetItem', error, { id });
+    }
+  }
+
+  async findByContent(contentHash: string, analysisVersion: string): Promise<CatalogueItem | undefined> {
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: CATALOGUE_TABLE.byContentIndex.name,
+          KeyConditionExpression: 'contentHash = :h',
+          FilterExpression: 'analysisVersion = :av AND #status = :catalogued',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':h': contentHash, ':av': analysisVersion, ':catalogued': 'catalogued' },
+          ScanIndexForward: false,
+          Limit: 25,
+        }),
+      );
+      const found = out.Items?.[0];
+      return found ? fromStored(found) : undefined;
+    } catch (error) {
+      throw transient('DynamoDB Query (byContent)', error, { contentHash });
     }
   }
 

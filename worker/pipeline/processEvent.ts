@@ -26,6 +26,8 @@ export interface PipelineDeps {
   thumbnails?: ThumbnailStore;
   prompt: { text: string; analysisVersion: string };
   maxBytes: number;
+  /** Reuse the analysis of identical bytes already catalogued under another key (SKIP_SAME_CONTENT). Default off. */
+  reuseSameContent?: boolean;
   now?: () => Date;
 }
 
@@ -138,21 +140,40 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     if (error instanceof ImageRejectedError) return reject(event, deps, seq, existing, error, fetched.size);
     throw error;
   }
+  // Identical bytes under another key: reuse that analysis, no tokens spent.
+  const twin = deps.reuseSameContent
+    ? await deps.store.findByContent(prepared.contentHash, deps.prompt.analysisVersion)
+    : undefined;
   let described: Awaited<ReturnType<Describer['describe']>>;
-  try {
-    described = await deps.describer.describe({ image: prepared.image, prompt: deps.prompt.text, signal });
-  } catch (error) {
-    if (error instanceof ModelRequestError) {
-      const rejection = new ImageRejectedError(
-        'MODEL_REFUSED',
-        `the model service refused the image: ${error.message}`,
-      );
-      return reject(event, deps, seq, existing, rejection, fetched.size);
+  if (twin?.summary && twin.category && twin.labels && twin.sensitive) {
+    described = {
+      description: {
+        summary: twin.summary,
+        category: twin.category,
+        labels: twin.labels.map(({ name, box }) => ({ name, box })),
+        sensitive: twin.sensitive,
+        text: twin.text ?? '',
+      },
+      usage: { inputTokens: 0, outputTokens: 0 },
+      modelId: twin.modelId ?? 'unknown',
+      attempts: 0,
+    };
+  } else {
+    try {
+      described = await deps.describer.describe({ image: prepared.image, prompt: deps.prompt.text, signal });
+    } catch (error) {
+      if (error instanceof ModelRequestError) {
+        const rejection = new ImageRejectedError(
+          'MODEL_REFUSED',
+          `the model service refused the image: ${error.message}`,
+        );
+        return reject(event, deps, seq, existing, rejection, fetched.size);
+      }
+      throw error;
     }
-    throw error;
   }
-  let thumbnailKey: string | undefined;
-  if (deps.thumbnails && prepared.thumbnail) {
+  let thumbnailKey: string | undefined = twin?.thumbnailKey;
+  if (!thumbnailKey && deps.thumbnails && prepared.thumbnail) {
     thumbnailKey = `thumbnails/${prepared.contentHash}.webp`;
     await deps.thumbnails.put(thumbnailKey, prepared.thumbnail.body, 'image/webp');
   }
@@ -181,6 +202,7 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     thumbnailKey,
     inputTokens: described.usage.inputTokens,
     outputTokens: described.usage.outputTokens,
+    reusedFrom: twin?.id,
     searchText: searchTextOf(d),
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
@@ -190,6 +212,7 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     inputTokens: described.usage.inputTokens,
     outputTokens: described.usage.outputTokens,
     modelCalls: described.attempts,
+    ...(twin ? { reused: true } : {}),
   };
   return written === 'written'
     ? { outcome: 'catalogued', ...spent }

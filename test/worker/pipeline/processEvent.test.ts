@@ -198,3 +198,24 @@ describe('processEvent', () => {
     expect(store.items.size).toBe(0);
   });
 });
+
+describe('processEvent: identical bytes under another key', () => {
+  it('reuse the analysis when enabled, and call the model when not', async () => {
+    const on = fakePipeline({ reuseSameContent: true });
+    const body = Buffer.from('img:40x30 same bytes');
+    on.bucket.put('a.jpg', body);
+    on.bucket.put('b.jpg', body);
+    await processEvent(created('a.jpg', body, '01'), on.deps);
+    const o = await processEvent(created('b.jpg', body, '01'), on.deps);
+    expect(o).toMatchObject({ outcome: 'catalogued', reused: true, modelCalls: 0 });
+    expect(on.describer.calls).toBe(1);
+    expect(on.store.items.get('b/b.jpg')).toMatchObject({ reusedFrom: 'b/a.jpg', summary: 'A test image.' });
+
+    const off = fakePipeline({ reuseSameContent: false });
+    off.bucket.put('a.jpg', body);
+    off.bucket.put('b.jpg', body);
+    await processEvent(created('a.jpg', body, '01'), off.deps);
+    await processEvent(created('b.jpg', body, '01'), off.deps);
+    expect(off.describer.calls).toBe(2);
+  });
+});
