@@ -16,11 +16,14 @@ export function configTable(vars: Record<string, { schema: unknown; doc: string 
 /** Rewrites the tables between `<!-- config:start -->`/`end` and `<!-- web-config:start -->`/`end` markers. */
 export function updateReadme(text: string): string {
   const put = (s: string, tag: string, table: string) =>
-    s.replace(new RegExp(`<!-- ${tag}:start -->[\\s\\S]*?<!-- ${tag}:end -->`), `<!-- ${tag}:start -->\n${table}\n<!-- ${tag}:end -->`);
+    s.replace(
+      new RegExp(`<!-- ${tag}:start -->[\\s\\S]*?<!-- ${tag}:end -->`),
+      `<!-- ${tag}:start -->\n${table}\n<!-- ${tag}:end -->`,
+    );
   return put(put(text, 'config', configTable(CONFIG_VARIABLES)), 'web-config', configTable(WEB_CONFIG_VARIABLES));
 }
 
-// `npm run docs:config` regenerates the README's tables (then `biome format --write README.md` pads them).
+// `npm run docs:config` regenerates the README's tables.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = new URL('../README.md', import.meta.url);
   writeFileSync(file, updateReadme(readFileSync(file, 'utf8')));

@@ -9,7 +9,11 @@ const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 describe('README', () => {
   it('documents every configuration variable with its current default', () => {
     // Compare cells, not bytes: the formatter pads Markdown tables.
-    const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = (line: string) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim());
     const documented = new Map(
       readme
         .split('\n')

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnDeviceAnalyser } from '../../scripts/local/bedrock/analysers/onDevice.ts';
-import { fixture, startSystem, type System, waitFor } from '../helpers/system.ts';
+import { fixture, type System, startSystem, waitFor } from '../helpers/system.ts';
 
 /**
  * Issue 3: the demo's answers are genuine on-device output, through the whole path `npm start` uses: upload → event →

@@ -33,4 +33,3 @@ export async function captureS3Stores(): Promise<S3StoreHandle[]> {
   };
   return stores;
 }
-
