@@ -23,6 +23,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeS3EventKey } from '../../../scripts/local/s3Events.ts';
 import { type LocalStack, startLocalStack } from '../../../scripts/local/stack.ts';
 import { loadConfig } from '../../../shared/config.ts';
+import { catalogueCreateTableInput } from '../../../shared/table.ts';
 import { receive, recordOf } from './helpers.ts';
 
 let stack: LocalStack;
@@ -76,7 +77,11 @@ describe('startLocalStack', () => {
   it('makes the catalogue table from shared/table.ts, ACTIVE, with its indexes', async () => {
     const { Table } = await stack.clients.dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
     expect(Table?.TableStatus).toBe('ACTIVE');
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(['byCategory', 'byStatus']);
+    const expected = catalogueCreateTableInput(stack.tableName)
+      .GlobalSecondaryIndexes.map((i) => i.IndexName)
+      .sort();
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(expected);
+    expect(expected).toEqual(['byCategory', 'byContent', 'byStatus']);
     const doc = stack.clients.ddbDoc;
     const item = { id: 'images/a.jpg', status: 'catalogued', updatedAt: '2024-01-01T00:00:00Z', note: undefined };
     await doc.send(new PutCommand({ TableName: stack.tableName, Item: item }));
