@@ -24,6 +24,24 @@ interface Level {
   ts: number;
 }
 
+/** AIMD state: the factor after the last cut, when it was cut, and the factor at which that throttle struck. */
+interface Aimd {
+  base: number;
+  since: number;
+  cut: number;
+  ceiling: number;
+}
+
+/**
+ * The factor `minutes` after a cut: back up at `increase` per minute to the ceiling, then at `probe` above it, ≤ 1.
+ * (The Lua script computes the same.)
+ */
+export function climbedFactor(aimd: Omit<Aimd, 'since' | 'cut'>, minutes: number, increase: number, probe: number) {
+  const fast = aimd.base + minutes * increase;
+  if (fast <= aimd.ceiling) return Math.min(1, fast);
+  return Math.min(1, aimd.ceiling + (minutes - (aimd.ceiling - aimd.base) / increase) * probe);
+}
+
 /**
  * The in-process twin of {@link RedisTokenBucket}'s Lua script, step for step: the quota store of a worker that has
  * no Redis, and the fallback of one whose Redis is unreachable.
@@ -36,7 +54,7 @@ export class LocalTokenBucket implements QuotaStore {
   private current: QuotaRates;
   private tokens: Level | undefined;
   private requests: Level | undefined;
-  private aimd: { base: number; since: number; cut: number } | undefined;
+  private aimd: Aimd | undefined;
   private lastFactor = 1;
 
   constructor(options: LocalTokenBucketOptions) {
@@ -90,13 +108,16 @@ export class LocalTokenBucket implements QuotaStore {
   async close(): Promise<void> {}
 
   private step(op: 'reserve' | 'refund' | 'throttle', a: number, b: number): ReserveReply {
-    const { minuteMs, burstMs, maxDebtMs, pauseMs, cooldownMs, decrease, increasePerMinute, minFactor } = this.shape;
+    const { minuteMs, burstMs, maxDebtMs, pauseMs, cooldownMs, decrease, minFactor } = this.shape;
+    const { increasePerMinute, probePerMinute, memoryMs } = this.shape;
     const burst = burstMs / 60_000;
     const debt = maxDebtMs / 60_000;
     const pause = pauseMs / 60_000;
     const now = this.now();
     const aimd = this.aimd;
-    let factor = aimd ? Math.min(1, aimd.base + (Math.max(0, now - aimd.since) * increasePerMinute) / minuteMs) : 1;
+    let factor = aimd
+      ? climbedFactor(aimd, Math.max(0, now - aimd.since) / minuteMs, increasePerMinute, probePerMinute)
+      : 1;
     const load = (state: Level | undefined, perMinute: number) => {
       const quota = perMinute * factor;
       // Created in full debt: a restart lets no burst through, nor overlaps reservations taken ahead elsewhere.
@@ -121,8 +142,11 @@ export class LocalTokenBucket implements QuotaStore {
       t.level = Math.min(t.quota * burst, t.level + a);
       r.level = Math.min(r.quota * burst, r.level + b);
     } else if (aimd === undefined || now - aimd.cut >= (cooldownMs * minuteMs) / 60_000) {
-      factor = Math.max(minFactor, factor * decrease);
-      this.aimd = { base: factor, since: now, cut: now };
+      // A throttle soon after the last cut: the quota really is lower, cut deeper and only probe back up.
+      const again = aimd !== undefined && now - aimd.cut < (memoryMs * minuteMs) / 60_000;
+      const struck = factor;
+      factor = Math.max(minFactor, factor * (again ? decrease * decrease : decrease));
+      this.aimd = { base: factor, since: now, cut: now, ceiling: again ? factor : struck };
       t.level = Math.min(t.level, 0) - this.current.tokensPerMinute * factor * pause;
       r.level = Math.min(r.level, 0) - this.current.requestsPerMinute * factor * pause;
     }

@@ -19,7 +19,8 @@ import {
  * a level and a timestamp, not slots); rates arrive with every call, so a change takes effect at once.
  * KEYS: tokens bucket, requests bucket, AIMD state. ARGV: op, tpm, rpm, minuteMs, burst, debt, pause (fractions of
  * a minute), cooldown (quota ms), decrease, increase per minute, min factor, idle TTL ms, a (tokens), b (requests),
- * and optionally a time in ms instead of the server's (tests only: it lets them replay a sequence against the twin).
+ * probe per minute, memory (quota ms), and optionally a time in ms instead of the server's (tests only: it lets them
+ * replay a sequence against the twin).
  */
 export const BUCKET_LUA = `
 local op = ARGV[1]
@@ -27,14 +28,22 @@ local tpm, rpm, minute = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local burst, debt, pause = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local cooldown, decrease, increase, floor = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local ttl, a, b = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local now = tonumber(ARGV[15])
+local probe, memory = tonumber(ARGV[15]), tonumber(ARGV[16])
+local now = tonumber(ARGV[17])
 if not now then
   local time = redis.call('TIME')
   now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 end
-local s = redis.call('HMGET', KEYS[3], 'base', 'since', 'cut')
+local s = redis.call('HMGET', KEYS[3], 'base', 'since', 'cut', 'ceiling')
 local factor = 1
-if s[1] then factor = math.min(1, tonumber(s[1]) + math.max(0, now - tonumber(s[2])) * increase / minute) end
+if s[1] then
+  -- Back up fast to where the last throttle struck, then probe slowly above it.
+  local base, ceiling = tonumber(s[1]), tonumber(s[4]) or 1
+  local minutes = math.max(0, now - tonumber(s[2])) / minute
+  factor = base + minutes * increase
+  if factor > ceiling then factor = ceiling + (minutes - (ceiling - base) / increase) * probe end
+  factor = math.min(1, factor)
+end
 local function load(key, perMinute)
   local v = redis.call('HMGET', key, 'level', 'ts')
   local quota = perMinute * factor
@@ -55,8 +64,13 @@ if op == 'reserve' then
 elseif op == 'refund' then
   tl, rl = math.min(tq * burst, tl + a), math.min(rq * burst, rl + b)
 elseif op == 'throttle' and (not s[3] or now - tonumber(s[3]) >= cooldown * minute / 60000) then
-  factor = math.max(floor, factor * decrease)
-  redis.call('HSET', KEYS[3], 'base', tostring(factor), 'since', tostring(now), 'cut', tostring(now))
+  -- A throttle soon after the last cut: the quota really is lower, cut deeper and only probe back up.
+  local again = s[3] and now - tonumber(s[3]) < memory * minute / 60000
+  local ceiling = factor
+  if again then factor = math.max(floor, factor * decrease * decrease); ceiling = factor
+  else factor = math.max(floor, factor * decrease) end
+  redis.call('HSET', KEYS[3], 'base', tostring(factor), 'since', tostring(now), 'cut', tostring(now),
+    'ceiling', tostring(ceiling))
   tl, rl = math.min(tl, 0) - tpm * factor * pause, math.min(rl, 0) - rpm * factor * pause
 end
 redis.call('HSET', KEYS[1], 'level', tostring(tl), 'ts', tostring(now))
@@ -183,6 +197,8 @@ export class RedisTokenBucket implements QuotaStore {
       this.idleTtlMs,
       a,
       b,
+      s.probePerMinute,
+      s.memoryMs,
       ...(this.clock ? [this.clock()] : []),
     );
     const reply = Reply.parse(raw);

@@ -11,7 +11,7 @@
  * ends the unused tokens are credited back (capped at the burst), less the part that Bedrock's rolling minute still
  * held against the quota while the call ran (see QuotaLimiter). A throttle cuts the factor (multiplicative
  * decrease, at most once per cooldown) and pauses by putting the buckets into debt; the factor then climbs back
- * linearly with time (additive increase) up to 1.
+ * linearly with time (additive increase) to where that throttle struck, then more slowly above it, up to 1.
  */
 
 /** Rates admitted at factor 1 (quota × target), per quota minute. */
@@ -27,30 +27,58 @@ export interface QuotaRates {
 export interface BucketShape {
   /** Length of a quota minute, real ms. Default 60 000 (`QUOTA_MINUTE_MS`). */
   minuteMs: number;
-  /** Largest burst a bucket holds after idling. Default 1 000 (one second of quota). */
+  /**
+   * Largest burst a bucket holds after idling. Default 250. A burst lands on top of a rolling minute already at the
+   * target rate, so it must stay well inside the target's margin (2 % of a minute at QUOTA_TARGET 0.98).
+   */
   burstMs: number;
-  /** How far ahead reservations may go into debt (requests then sleep until their turn). Default 2 000. */
+  /**
+   * How far ahead reservations may go into debt (requests then sleep until their turn). Default 500. It is also what
+   * a bucket created after a restart or failover starts owing, and how many calls are already committed when a
+   * throttle arrives: a short horizon keeps both small.
+   */
   maxDebtMs: number;
-  /** The pause after a throttle, as debt put on both buckets. Default 2 000. */
+  /** The pause after a throttle, as debt put on both buckets. Default 500. */
   pauseMs: number;
   /** Further throttles within this time of a decrease do not decrease again (they are the same congestion). Default 5 000. */
   cooldownMs: number;
-  /** Multiplicative decrease: factor × decrease on a throttle. Default 0.8. */
+  /**
+   * Multiplicative decrease: factor × decrease on a throttle. Default 0.9. At the target most throttles come from
+   * timing jitter at the edge of the rolling minute, not from a lower quota: a gentle cut with a quick climb back
+   * costs ~1.7 % of a minute's quota each, where 0.8 and 0.1/min cost ~20 % (quota benchmark, docs/bench/quota.md).
+   */
   decrease: number;
-  /** Additive increase: the factor climbs this much per quota minute since the last decrease. Default 0.1. */
+  /**
+   * Additive increase: the factor climbs this much per quota minute since the last decrease, back up to the factor
+   * at which that throttle struck. Default 0.3.
+   */
   increasePerMinute: number;
+  /**
+   * Above the factor at which the last throttle struck, the factor climbs only this much per quota minute. Default
+   * 0.1. An isolated throttle at the edge then costs only the fast climb back; a quota that really is lower throttles
+   * again (see {@link BucketShape.memoryMs}) and is approached from below by probing.
+   */
+  probePerMinute: number;
+  /**
+   * A throttle within this time of the previous decrease means the quota really is lower than the rates (a rolling
+   * minute echoes an overload about a minute later): that cut goes twice as deep (decrease²) and the factor then only
+   * probes, with no fast climb. Default 60 000.
+   */
+  memoryMs: number;
   /** The factor never drops below this. Default 0.1. */
   minFactor: number;
 }
 
 export const DEFAULT_BUCKET_SHAPE: Readonly<BucketShape> = Object.freeze({
   minuteMs: 60_000,
-  burstMs: 1_000,
-  maxDebtMs: 2_000,
-  pauseMs: 2_000,
+  burstMs: 250,
+  maxDebtMs: 500,
+  pauseMs: 500,
   cooldownMs: 5_000,
-  decrease: 0.8,
-  increasePerMinute: 0.1,
+  decrease: 0.9,
+  increasePerMinute: 0.3,
+  probePerMinute: 0.1,
+  memoryMs: 60_000,
   minFactor: 0.1,
 });
 
@@ -59,7 +87,16 @@ export function resolveShape(shape: Partial<BucketShape> = {}): BucketShape {
   const s = { ...DEFAULT_BUCKET_SHAPE, ...shape };
   const positive = ['minuteMs', 'decrease', 'minFactor'] as const;
   for (const k of positive) if (!(s[k] > 0)) throw new RangeError(`${k} must be > 0 (got ${s[k]})`);
-  for (const k of ['burstMs', 'maxDebtMs', 'pauseMs', 'cooldownMs', 'increasePerMinute'] as const) {
+  const nonNegative = [
+    'burstMs',
+    'maxDebtMs',
+    'pauseMs',
+    'cooldownMs',
+    'increasePerMinute',
+    'probePerMinute',
+    'memoryMs',
+  ] as const;
+  for (const k of nonNegative) {
     if (!(s[k] >= 0)) throw new RangeError(`${k} must be >= 0 (got ${s[k]})`);
   }
   if (s.decrease > 1 || s.minFactor > 1) throw new RangeError('decrease and minFactor must be <= 1');

@@ -5,6 +5,7 @@ import { estimateTokens } from '../../../worker/quota/estimate.ts';
 import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
 import { QuotaLimiter } from '../../../worker/quota/QuotaLimiter.ts';
+import { DEFAULT_BUCKET_SHAPE } from '../../../worker/quota/types.ts';
 import { testRequest } from './fakes.ts';
 
 // A bucket so large and so fast that nothing waits: these tests are about what the decorator reserves and settles.
@@ -60,7 +61,7 @@ describe('QuotaLimitedDescriber', () => {
     const { describer, limiter } = setup(failing(new ThrottledError('429')));
     await expect(describer.describe(testRequest())).rejects.toBeInstanceOf(ThrottledError);
     expect(limiter.stats()).toMatchObject({ throttles: 1, failures: 1, tokensUsed: 0 });
-    expect(limiter.currentRate().factor).toBeCloseTo(0.8, 6);
+    expect(limiter.currentRate().factor).toBeCloseTo(DEFAULT_BUCKET_SHAPE.decrease, 6);
   });
 
   it.each([

@@ -148,7 +148,8 @@ function testImage() {
 
 describe('QuotaLimiter reservations', () => {
   const RATES = { requestsPerMinute: 60_000, tokensPerMinute: 60_000 }; // 1,000 tokens/s
-  const SHAPE = { minuteMs: 60_000, burstMs: 60_000 }; // a burst large enough not to hide a refund
+  // A burst large enough not to hide a refund; 2 s of debt ahead.
+  const SHAPE = { minuteMs: 60_000, burstMs: 60_000, maxDebtMs: 2_000 };
 
   it('settles to the real usage: the unused part of the estimate is credited back', async () => {
     const store = new LocalTokenBucket({ rates: RATES, shape: SHAPE });

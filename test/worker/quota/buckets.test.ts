@@ -22,18 +22,32 @@ afterAll(async () => {
   await server?.stop();
 });
 
-// 1,000 tokens/s and 10,000 requests/s: the tokens budget binds, except where a test says otherwise. Default shape:
-// burst 1 s, debt 2 s, pause 2 s, cooldown 5 s.
+// 1,000 tokens/s and 10,000 requests/s: the tokens budget binds, except where a test says otherwise. The shape these
+// tests work with (round numbers, not the defaults): burst 1 s, debt 2 s, pause 2 s, cooldown 5 s, a plain linear
+// climb (probe = increase, no memory of earlier cuts) unless a test says otherwise.
 const RATES: QuotaRates = { requestsPerMinute: 600_000, tokensPerMinute: 60_000 };
-const SHAPE: Partial<BucketShape> = { minuteMs: 60_000 };
+const SHAPE: Partial<BucketShape> = {
+  minuteMs: 60_000,
+  burstMs: 1_000,
+  maxDebtMs: 2_000,
+  pauseMs: 2_000,
+  cooldownMs: 5_000,
+  decrease: 0.8,
+  increasePerMinute: 0.1,
+  probePerMinute: 0.1,
+  memoryMs: 0,
+};
 
 type Make = (clock: () => number, rates?: QuotaRates, shape?: Partial<BucketShape>) => QuotaStore;
 const makers: [string, Make][] = [
-  ['LocalTokenBucket', (clock, rates = RATES, shape = SHAPE) => new LocalTokenBucket({ rates, shape, now: clock })],
+  [
+    'LocalTokenBucket',
+    (clock, rates = RATES, shape = {}) => new LocalTokenBucket({ rates, shape: { ...SHAPE, ...shape }, now: clock }),
+  ],
   [
     'RedisTokenBucket',
-    (clock, rates = RATES, shape = SHAPE) =>
-      new RedisTokenBucket({ redis, modelId: `model-${++keyCounter}`, rates, shape, clock }),
+    (clock, rates = RATES, shape = {}) =>
+      new RedisTokenBucket({ redis, modelId: `model-${++keyCounter}`, rates, shape: { ...SHAPE, ...shape }, clock }),
   ],
 ];
 
@@ -132,6 +146,33 @@ describe.each(makers)('%s', (_name, make) => {
     advance(10 * 60_000);
     expect((await store.reserve(0)).factor).toBe(1);
     expect(store.factor()).toBe(1);
+  });
+
+  it('climbs back fast to where the last throttle struck, then probes slowly above it', async () => {
+    const shape = { decrease: 0.9, increasePerMinute: 0.3, probePerMinute: 0.1, memoryMs: 60_000 };
+    const { store, advance } = await full(RATES, shape);
+    expect(await store.throttled()).toBeCloseTo(0.9, 10); // struck at 1
+    advance(10_000);
+    expect((await store.reserve(0)).factor).toBeCloseTo(0.95, 10);
+    advance(10_000);
+    expect((await store.reserve(0)).factor).toBe(1);
+    // 20 s after the cut (outside the 5 s cooldown, inside the 60 s memory), back at 1: throttled again.
+    // A throttle within memoryMs of the last cut: the quota really is lower, so the cut goes twice as deep (0.9²)
+    // and the factor only probes back, at 0.1 per minute.
+    const deep = await store.throttled();
+    expect(deep).toBeCloseTo(0.81, 10);
+    advance(60_000);
+    expect((await store.reserve(0)).factor).toBeCloseTo(deep + 0.1, 10);
+    // Past the memory, an isolated throttle: a plain cut, a fast climb back to where it struck, then the probe.
+    advance(30_000);
+    const struck = deep + 0.1 * 1.5;
+    const cut = await store.throttled();
+    expect(cut).toBeCloseTo(struck * 0.9, 10);
+    advance(10_000);
+    expect((await store.reserve(0)).factor).toBeCloseTo(cut + 0.05, 10);
+    advance(10_000);
+    const fastFor = (struck - cut) / 0.3; // minutes to climb back
+    expect((await store.reserve(0)).factor).toBeCloseTo(struck + (20 / 60 - fastFor) * 0.1, 10);
   });
 
   it('the factor never falls below minFactor', async () => {

@@ -4,6 +4,7 @@ import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
 import { MetricsRegistry, registerQuotaMetrics } from '../../../worker/quota/metrics.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
 import { QuotaLimiter } from '../../../worker/quota/QuotaLimiter.ts';
+import { DEFAULT_BUCKET_SHAPE } from '../../../worker/quota/types.ts';
 import { testRequest } from './fakes.ts';
 
 describe('MetricsRegistry', () => {
@@ -84,8 +85,8 @@ describe('registerQuotaMetrics', () => {
     expect(value('quota_throttles_total')).toBe(1);
     expect(value('quota_call_failures_total')).toBe(1);
     expect(value('quota_in_flight')).toBe(0);
-    expect(value('quota_rate_factor')).toBeCloseTo(0.8, 6);
-    expect(value('quota_admitted_tokens_per_minute')).toBeCloseTo(0.8e12, 0);
+    expect(value('quota_rate_factor')).toBeCloseTo(DEFAULT_BUCKET_SHAPE.decrease, 6);
+    expect(value('quota_admitted_tokens_per_minute')).toBeCloseTo(DEFAULT_BUCKET_SHAPE.decrease * 1e12, 0);
     expect(value('quota_shared_store')).toBe(0);
     expect(value('quota_store_switches_total')).toBe(0);
     expect(text).toContain('# TYPE quota_throttles_total counter');
