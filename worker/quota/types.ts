@@ -33,19 +33,25 @@ export interface BucketShape {
    */
   burstMs: number;
   /**
-   * How far ahead reservations may go into debt (requests then sleep until their turn). Default 500. It is also what
-   * a bucket created after a restart or failover starts owing, and how many calls are already committed when a
-   * throttle arrives: a short horizon keeps both small.
+   * How far ahead reservations may go into debt (requests then sleep until their turn). Default 1 000. It is also
+   * what a bucket created after a restart or failover starts owing. It must outlast the event-loop stalls of a
+   * process alone with its bucket (no Redis, or its share during a failover): a reservation that wakes later than
+   * debt + burst after its turn finds the bucket capped, and that share of the quota is lost (at 500 the compressed
+   * benchmark lost 17 % of the local shares).
    */
   maxDebtMs: number;
-  /** The pause after a throttle, as debt put on both buckets. Default 500. */
+  /**
+   * The pause after a throttle, as debt put on both buckets. Default 2 000. A throttle means the rolling minute is
+   * over-full: the pause gives back what was over-sent, so the calls right behind are not throttled too (and the
+   * memory rule below is not fooled by one episode into a deep cut).
+   */
   pauseMs: number;
   /** Further throttles within this time of a decrease do not decrease again (they are the same congestion). Default 5 000. */
   cooldownMs: number;
   /**
    * Multiplicative decrease: factor × decrease on a throttle. Default 0.9. At the target most throttles come from
    * timing jitter at the edge of the rolling minute, not from a lower quota: a gentle cut with a quick climb back
-   * costs ~1.7 % of a minute's quota each, where 0.8 and 0.1/min cost ~20 % (quota benchmark, docs/bench/quota.md).
+   * costs ~5 % of a minute's quota (pause included), where 0.8 and 0.1/min cost ~23 % (docs/bench/quota.md).
    */
   decrease: number;
   /**
@@ -72,8 +78,8 @@ export interface BucketShape {
 export const DEFAULT_BUCKET_SHAPE: Readonly<BucketShape> = Object.freeze({
   minuteMs: 60_000,
   burstMs: 250,
-  maxDebtMs: 500,
-  pauseMs: 500,
+  maxDebtMs: 1_000,
+  pauseMs: 2_000,
   cooldownMs: 5_000,
   decrease: 0.9,
   increasePerMinute: 0.3,
