@@ -12,12 +12,12 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, parseCommandLine, runMain } from '../../shared/cli.ts';
+import { startRedis } from '../local/redisServer.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { renderChart } from './quota/chart.ts';
 import { makeImages, uploadObjects } from './quota/images.ts';
 import { benchParams, type Scenario, scenarios } from './quota/plan.ts';
 import { benchPrompt } from './quota/prompt.ts';
-import { startBenchRedis } from './quota/redisServer.ts';
 import { markdownReport, tableText } from './quota/report.ts';
 import { runScenario, type ScenarioResult } from './quota/runScenario.ts';
 import { startStandInProcess } from './quota/standInProcess.ts';
@@ -153,7 +153,7 @@ runMain(async () => {
     await stack.close();
     throw error;
   });
-  const redis = plan.some((s) => s.redis) ? await startBenchRedis({ priority: -10 }) : undefined;
+  const redis = plan.some((s) => s.redis) ? await startRedis({ priority: -10 }) : undefined;
   // Bedrock and ElastiCache run elsewhere in production: here they share two cores with the workers (and whatever
   // else runs on the machine), so they get the CPU first. At a 5 s minute a 75 ms scheduling delay of the stand-in
   // would be a second of a real minute, and its rolling window would count the calls it held up as one burst.

@@ -1,5 +1,6 @@
 import { ensureCatalogueTable } from '../../local/dynamo.ts';
 import { ensureQueues } from '../../local/queues.ts';
+import type { RedisServerHandle } from '../../local/redisServer.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { CpuSampler } from './cpu.ts';
 import { Feeder } from './Feeder.ts';
@@ -8,7 +9,6 @@ import type { BenchObject } from './images.ts';
 import type { ChildStats, OutcomeRecord } from './ipc.ts';
 import { type BenchParams, REAL, type Scenario } from './plan.ts';
 import { countCatalogued, queueCount } from './queueCounts.ts';
-import type { BenchRedis } from './redisServer.ts';
 import { type ScenarioResult, summarise } from './results.ts';
 import type { StandInProcess } from './standInProcess.ts';
 
@@ -17,7 +17,7 @@ export type { ScenarioResult } from './results.ts';
 export interface ScenarioContext {
   stack: LocalStack;
   standIn: StandInProcess;
-  redis?: BenchRedis;
+  redis?: RedisServerHandle;
   objects: readonly BenchObject[];
   params: BenchParams;
   /** PROMPT_FILE of the workers. */

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServerHandle, startRedis } from '../../../scripts/local/redisServer.ts';
 import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
 import { RedisTokenBucket } from '../../../worker/quota/RedisTokenBucket.ts';
 import type { BucketShape, QuotaRates, QuotaStore } from '../../../worker/quota/types.ts';
-import { type RedisServerHandle, startRedis } from '../../helpers/redisServer.ts';
 
 // The Lua script and its in-process twin must behave identically: the same contract runs against both, on a clock
 // the test moves by hand (the script takes the time as an argument when tests give one).

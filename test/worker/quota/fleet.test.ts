@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServerHandle, startRedis } from '../../../scripts/local/redisServer.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { createQuotaLimiter } from '../../../worker/quota/createQuotaLimiter.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
 import type { QuotaLogger } from '../../../worker/quota/types.ts';
-import { type RedisServerHandle, startRedis } from '../../helpers/redisServer.ts';
 import { drive, FakeBedrock } from './fakes.ts';
 
 // Four workers' limiters (in one process here; the benchmark runs real processes) share one Redis bucket, on real

@@ -1,12 +1,17 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 
-/** A redis-server process of the test's own, on 127.0.0.1 and a free port, with persistence off. */
+/**
+ * A redis-server of our own (tests, benchmarks), on 127.0.0.1 and a free port, with persistence off: the fleet's
+ * shared quota store, run locally.
+ */
 export interface RedisServerHandle {
   url: string;
   port: number;
+  /** PID of the running server, if any (for CPU accounting). */
+  pid(): number | undefined;
   /** Starts the server again on the same port (after {@link RedisServerHandle.stop}). */
   start(): Promise<void>;
   /** Stops the server (SIGTERM) and waits for it to exit. */
@@ -16,7 +21,7 @@ export interface RedisServerHandle {
 }
 
 const INSTALL_HINT =
-  'redis-server is not installed: the quota tests need it. Install the Debian package: ' +
+  'redis-server is not installed: the quota tests and benchmark need it. Install the Debian package: ' +
   '`apt-get update && apt-get install -y redis-server` (CI installs it too).';
 
 const running = new Set<ChildProcess>();
@@ -24,9 +29,9 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function checkInstalled(): void {
+export function redisInstalled(): boolean {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) throw new Error(INSTALL_HINT);
+  return !probe.error && probe.status === 0;
 }
 
 /** A port that was free a moment ago (redis-server does not accept `--port 0`). */
@@ -74,12 +79,26 @@ async function launch(port: number, timeoutMs = 10_000): Promise<ChildProcess> {
     child.kill('SIGKILL');
     throw error;
   }
+  // Ready: stop collecting its output, but keep draining it.
+  child.stdout?.removeAllListeners('data').resume();
+  child.stderr?.removeAllListeners('data').resume();
   return child;
 }
 
-/** Starts a redis-server for one test file. Fails (never skips) with an install hint when redis-server is missing. */
-export async function startRedis(): Promise<RedisServerHandle> {
-  checkInstalled();
+/**
+ * Starts a redis-server (one per test file or benchmark), at `priority` (a nice value, also after a restart) when the
+ * system allows it. Fails (never skips) with an install hint when redis-server is missing.
+ */
+export async function startRedis(options: { priority?: number } = {}): Promise<RedisServerHandle> {
+  if (!redisInstalled()) throw new Error(INSTALL_HINT);
+  const prioritise = (c: ChildProcess) => {
+    if (options.priority === undefined || c.pid === undefined) return;
+    try {
+      setPriority(c.pid, options.priority);
+    } catch {
+      // not permitted: run at the default priority
+    }
+  };
   let port = 0;
   let child: ChildProcess | undefined;
   // Another process may take the port between freePort() and the bind: try a few.
@@ -87,16 +106,20 @@ export async function startRedis(): Promise<RedisServerHandle> {
     port = await freePort();
     try {
       child = await launch(port);
+      prioritise(child);
     } catch (error) {
       if (attempt >= 4) throw error;
     }
   }
+  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const handle: RedisServerHandle = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: () => (alive() ? child?.pid : undefined),
     async start() {
-      if (child && child.exitCode === null && child.signalCode === null) return;
+      if (alive()) return;
       child = await launch(port);
+      prioritise(child);
     },
     async stop() {
       const current = child;
