@@ -12,7 +12,8 @@ import { testRequest } from './fakes.ts';
 function setup(inner: Describer, outputBurndown = 1) {
   const store = new LocalTokenBucket({
     rates: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
-    shape: { minuteMs: 60_000, maxDebtMs: 0 },
+    // No climb after a cut: a test reads the factor a throttle left, however long it takes.
+    shape: { minuteMs: 60_000, maxDebtMs: 0, increasePerMinute: 0 },
   });
   const limiter = new QuotaLimiter({ store });
   const describer = new QuotaLimitedDescriber(inner, limiter, { maxTokens: 1024, outputBurndown });

@@ -44,7 +44,8 @@ describe('registerQuotaMetrics', () => {
   it("exposes the limiter's counters and gauges, read at scrape time", async () => {
     const store = new LocalTokenBucket({
       rates: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
-      shape: { maxDebtMs: 0 },
+      // No climb after the cut: the scrape reads the factor the throttle left, however long it takes.
+      shape: { maxDebtMs: 0, increasePerMinute: 0 },
     });
     const limiter = new QuotaLimiter({ store });
     const registry = new MetricsRegistry();
