@@ -87,11 +87,6 @@ export function encodeS3EventKey(key: string): string {
   return out;
 }
 
-/** The inverse of {@link encodeS3EventKey}: `+` is a space, then percent-decoding. */
-export function decodeS3EventKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, ' '));
-}
-
 function hexId(seed: string, length: number): string {
   return createHash('sha256').update(seed).digest('hex').slice(0, length).toUpperCase();
 }

@@ -3,17 +3,13 @@
  * percentiles, and throughput over time.
  */
 
+import type { MinuteBucket } from '../../local/bedrock/quotaStats.ts';
+
 /** What the Bedrock stand-in counted in one quota minute (a subset of its MinuteBucket). */
-export interface MinuteCounts {
-  minute: number;
-  rpm: number;
-  tpm: number;
-  requests: number;
-  accepted: number;
-  throttledRequests: number;
-  throttledTokens: number;
-  tokensSettled: number;
-}
+export type MinuteCounts = Pick<
+  MinuteBucket,
+  'minute' | 'rpm' | 'tpm' | 'requests' | 'accepted' | 'throttledRequests' | 'throttledTokens' | 'tokensSettled'
+>;
 
 /** Quota minutes [first, last], both included, counted since the workers were told to start. */
 export interface MinuteWindow {

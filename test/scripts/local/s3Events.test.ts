@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   createSequencer,
-  decodeS3EventKey,
   encodeS3EventKey,
   makeS3EventMessage,
   makeS3EventRecord,
   makeS3TestEvent,
 } from '../../../scripts/local/s3Events.ts';
+import { decodeS3EventKey } from '../../../shared/messages.ts';
 
 describe('encodeS3EventKey', () => {
   it.each([

@@ -20,9 +20,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeS3EventKey } from '../../../scripts/local/s3Events.ts';
 import { type LocalStack, startLocalStack } from '../../../scripts/local/stack.ts';
 import { loadConfig } from '../../../shared/config.ts';
+// The worker's own decoder: the bridge's keys must round-trip through it.
+import { decodeS3EventKey } from '../../../shared/messages.ts';
 import { catalogueCreateTableInput } from '../../../shared/table.ts';
 import { receive, recordOf } from './helpers.ts';
 
