@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configTable } from '../../scripts/config-docs.ts';
 import { CONFIG_VARIABLES } from '../../shared/config.ts';
+import { configTable } from '../../tools/config-docs.ts';
 import { WEB_CONFIG_VARIABLES } from '../../web/config.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOnDeviceAnalyser } from '../../scripts/local/bedrock/analysers/onDevice.ts';
+import { createOnDeviceAnalyser } from '../../local/bedrock/analysers/onDevice.ts';
 import { fixture, type System, startSystem, waitFor } from '../helpers/system.ts';
 
 /**

@@ -31,6 +31,6 @@ describe('config documentation', () => {
     };
     expect(pkg.type).toBe('module');
     expect(pkg.devDependencies.tsx).toBeDefined();
-    expect(pkg.scripts['infra:graph']).toBe('tsx scripts/infra-graph.ts');
+    expect(pkg.scripts['infra:graph']).toBe('tsx tools/infra-graph.ts');
   });
 });

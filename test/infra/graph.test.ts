@@ -77,7 +77,7 @@ describe('resource graph', () => {
   it('is what `npm run infra:graph` writes, with meaningful exit codes', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'infra-graph-')), 'graph.md');
     const status = (args: string[]) =>
-      exec(TSX, ['scripts/infra-graph.ts', ...args]).then(
+      exec(TSX, ['tools/infra-graph.ts', ...args]).then(
         () => 0,
         (error: { code?: number }) => error.code ?? -1,
       );

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../scripts/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { CatalogueReader } from '../../web/api/CatalogueReader.ts';
 import { loadWebConfig } from '../../web/config.ts';

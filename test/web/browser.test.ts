@@ -48,7 +48,7 @@ describe('catalogue browser in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     let bedrock = {};
     if (process.env.SCREENSHOT_ANALYSER === 'on-device') {
-      const { createOnDeviceAnalyser } = await import('../../scripts/local/bedrock/analysers/onDevice.ts');
+      const { createOnDeviceAnalyser } = await import('../../local/bedrock/analysers/onDevice.ts');
       bedrock = { analyser: createOnDeviceAnalyser() };
     }
     system = await startSystem({ bedrock });

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { readCheckpoint } from '../../../scripts/backfill/Checkpoint.ts';
 import { runBackfill } from '../../../scripts/backfill/runBackfill.ts';
-import { type LocalStack, startLocalStack } from '../../../scripts/local/stack.ts';
 import { awkwardBucket, drainBackfillMessages, duplicates, fillBucket } from './helpers.ts';
 
 const VERSION = 'v1-test';

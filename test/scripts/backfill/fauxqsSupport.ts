@@ -1,7 +1,7 @@
 /**
  * Benchmark support for the embedded fauxqs (2.4.1): a fast way to fill a bucket, reaching into the package's S3 store
- * class (the same file scripts/local/fauxqs.ts loads). The listing-order fix lives in the local stack itself
- * (scripts/local/s3KeyOrderListing.ts).
+ * class (the same file local/fauxqs.ts loads). The listing-order fix lives in the local stack itself
+ * (local/s3KeyOrderListing.ts).
  */
 
 async function s3StoreClass(): Promise<{ prototype: Record<string, unknown> }> {

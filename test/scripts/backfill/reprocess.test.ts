@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { runBackfill } from '../../../scripts/backfill/runBackfill.ts';
-import { type LocalStack, startLocalStack } from '../../../scripts/local/stack.ts';
 import type { CatalogueItem } from '../../../shared/catalogue.ts';
 import { itemId } from '../../../shared/catalogue.ts';
 import { NO_SEQUENCE } from '../../../shared/sequencer.ts';

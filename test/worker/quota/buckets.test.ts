@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServerHandle, startRedis } from '../../../scripts/local/redisServer.ts';
+import { type RedisServerHandle, startRedis } from '../../../local/redisServer.ts';
 import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
 import { RedisTokenBucket } from '../../../worker/quota/RedisTokenBucket.ts';
 import type { BucketShape, QuotaRates, QuotaStore } from '../../../worker/quota/types.ts';

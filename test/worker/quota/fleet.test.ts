@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServerHandle, startRedis } from '../../../scripts/local/redisServer.ts';
+import { type RedisServerHandle, startRedis } from '../../../local/redisServer.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { createQuotaLimiter } from '../../../worker/quota/createQuotaLimiter.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';

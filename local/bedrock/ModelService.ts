@@ -1,0 +1,199 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { ImageDescription } from '../../shared/catalogue.ts';
+import { CatalogueError } from '../../shared/errors.ts';
+import type { Analyser } from './analysers/types.ts';
+import { parseConverse } from './converseRequest.ts';
+import { BedrockError } from './errors.ts';
+import { type FaultInjector, type FaultKind, malformToolInput } from './faults.ts';
+import { type CheckedImage, checkImage } from './images.ts';
+import { parseInvoke } from './invokeRequest.ts';
+import type { QuotaKeeper } from './quota.ts';
+import { type ModelCall, parseModelId } from './requests.ts';
+import { type Answer, chosenTool, converseResponse, invokeResponse, type StopReason } from './responses.ts';
+import { inputTokensOf, outputTokensOf } from './tokens.ts';
+
+export type Api = 'converse' | 'invoke';
+
+export type Outcome =
+  | { type: 'ok'; body: unknown; headers: Record<string, string> }
+  | { type: 'error'; error: BedrockError }
+  | { type: 'drop' };
+
+/** What the stand-in answered, beyond the quota's own counters. */
+export interface ServiceCounters {
+  /** Requests refused before the quota (400 ValidationException: bad model id, body or image). */
+  invalid: number;
+  /** 200 answers, malformed ones included. */
+  completed: number;
+  /** Injected faults by kind, and 200 answers with a deliberately malformed tool input. */
+  faults: Record<FaultKind | 'malformedOutput', number>;
+  /** The analyser threw. */
+  analyserErrors: number;
+}
+
+export function emptyServiceCounters(): ServiceCounters {
+  return {
+    invalid: 0,
+    completed: 0,
+    faults: {
+      serviceUnavailable: 0,
+      internalError: 0,
+      modelNotReady: 0,
+      modelTimeout: 0,
+      dropConnection: 0,
+      malformedOutput: 0,
+    },
+    analyserErrors: 0,
+  };
+}
+
+const PRE_MODEL_FAULTS: Partial<Record<FaultKind, BedrockError>> = {
+  serviceUnavailable: new BedrockError('ServiceUnavailableException', 'The service is unavailable. Please try again.'),
+  internalError: new BedrockError('InternalServerException', 'The server encountered an internal error.'),
+  modelNotReady: new BedrockError(
+    'ModelNotReadyException',
+    'The model is not ready to serve inference requests. Please try again later.',
+  ),
+};
+
+const NO_IMAGE: ImageDescription = {
+  summary: 'No image was sent with this request (stand-in answer).',
+  category: 'none',
+  labels: [],
+  sensitive: { verdict: 'none', reason: 'Not assessed: there was no image.' },
+  text: '',
+};
+
+/**
+ * One model call, in Bedrock's order: check the request (400), admit it under the quota (429), draw its fault, ask
+ * the analyser, wait the latency, settle the quota to the real usage, answer.
+ */
+export class ModelService {
+  counters = emptyServiceCounters();
+
+  constructor(
+    private readonly analyser: Analyser,
+    private readonly quota: QuotaKeeper,
+    private readonly faults: FaultInjector,
+    private readonly signal: AbortSignal,
+    private readonly logger?: Logger,
+  ) {}
+
+  async handle(api: Api, rawModelId: string, body: Buffer): Promise<Outcome> {
+    const started = performance.now();
+    let call: ModelCall;
+    let images: CheckedImage[];
+    let model: ReturnType<typeof parseModelId>;
+    try {
+      model = parseModelId(rawModelId);
+      call = api === 'converse' ? parseConverse(body, model) : parseInvoke(body, model);
+      images = await Promise.all(call.images.map(checkImage));
+    } catch (error) {
+      if (!(error instanceof BedrockError)) throw error;
+      this.counters.invalid++;
+      return { type: 'error', error };
+    }
+    const inputTokens = inputTokensOf(call, images);
+    const admission = this.quota.admit(model.id, inputTokens + call.maxTokens);
+    if (!admission.ok) return { type: 'error', error: new BedrockError('ThrottlingException', admission.message) };
+    const { ticket } = admission;
+    const plan = this.faults.plan();
+    const early = plan.fault ? PRE_MODEL_FAULTS[plan.fault] : undefined;
+    if (plan.fault && early) {
+      this.counters.faults[plan.fault]++;
+      this.quota.release(ticket);
+      return { type: 'error', error: early };
+    }
+    let description: ImageDescription;
+    try {
+      description = await this.describe(call, images);
+    } catch (error) {
+      this.quota.release(ticket);
+      this.counters.analyserErrors++;
+      if (error instanceof BedrockError) return { type: 'error', error };
+      // An analyser's final image error (e.g. the on-device one's ON_DEVICE_IMAGE_UNDECODABLE): the bytes are bad.
+      if (error instanceof CatalogueError && !error.retryable && error.code.includes('IMAGE')) {
+        const message = `The model returned the following errors: Could not process image (${error.message})`;
+        return { type: 'error', error: new BedrockError('ValidationException', message) };
+      }
+      this.logger?.error({ err: error }, 'analyser failed');
+      const message = `The stand-in's analyser failed: ${(error as Error).message}`;
+      return { type: 'error', error: new BedrockError('InternalServerException', message) };
+    }
+    let { answer, stopReason, outputTokens } = this.answerOf(call, description);
+    if (plan.malformed && answer.kind === 'tool') {
+      this.counters.faults.malformedOutput++;
+      answer = { ...answer, input: malformToolInput(answer.input, plan.malformed) };
+    }
+    const usage = { inputTokens, outputTokens };
+    const wait = this.faults.latencyOf(plan, outputTokens) - (performance.now() - started);
+    if (wait > 0) {
+      try {
+        await sleep(wait, undefined, { signal: this.signal });
+      } catch {
+        this.quota.release(ticket);
+        return { type: 'drop' };
+      }
+    }
+    if (plan.fault === 'modelTimeout') {
+      this.counters.faults.modelTimeout++;
+      this.quota.settle(ticket, { inputTokens, outputTokens: 0 });
+      const message = 'Model has timed out in processing the request. Try your request again.';
+      return { type: 'error', error: new BedrockError('ModelTimeoutException', message) };
+    }
+    // The model ran; a dropped connection does not give the tokens back.
+    this.quota.settle(ticket, usage);
+    if (plan.fault === 'dropConnection') {
+      this.counters.faults.dropConnection++;
+      return { type: 'drop' };
+    }
+    this.counters.completed++;
+    const latencyMs = Math.round(performance.now() - started);
+    if (api === 'converse')
+      return { type: 'ok', body: converseResponse(answer, stopReason, usage, latencyMs), headers: {} };
+    return {
+      type: 'ok',
+      body: invokeResponse(model.id, answer, stopReason, usage),
+      headers: {
+        'x-amzn-bedrock-input-token-count': String(inputTokens),
+        'x-amzn-bedrock-output-token-count': String(outputTokens),
+        'x-amzn-bedrock-invocation-latency': String(latencyMs),
+      },
+    };
+  }
+
+  /** Asks the analyser about the last image of the request (the one a single-image prompt is about). */
+  private async describe(call: ModelCall, images: CheckedImage[]): Promise<ImageDescription> {
+    const image = images.at(-1);
+    if (!image) return NO_IMAGE;
+    const tool = chosenTool(call);
+    return this.analyser.analyse({
+      image: image.bytes,
+      format: image.format,
+      width: image.width,
+      height: image.height,
+      prompt: [...call.system, ...call.texts].join('\n\n'),
+      tool: tool ? { name: tool.name, inputSchema: tool.inputSchema } : undefined,
+    });
+  }
+
+  /** The answer as the model would give it, cut short at max_tokens like a real one. */
+  private answerOf(
+    call: ModelCall,
+    description: ImageDescription,
+  ): { answer: Answer; stopReason: StopReason; outputTokens: number } {
+    const tool = chosenTool(call);
+    const json = JSON.stringify(description);
+    const outputTokens = outputTokensOf(json);
+    if (outputTokens > call.maxTokens) {
+      const answer: Answer = tool
+        ? { kind: 'tool', name: tool.name, input: {} }
+        : { kind: 'text', text: json.slice(0, call.maxTokens * 4) };
+      return { answer, stopReason: 'max_tokens', outputTokens: call.maxTokens };
+    }
+    if (tool)
+      return { answer: { kind: 'tool', name: tool.name, input: description }, stopReason: 'tool_use', outputTokens };
+    return { answer: { kind: 'text', text: json }, stopReason: 'end_turn', outputTokens };
+  }
+}
