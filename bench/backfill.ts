@@ -23,11 +23,11 @@ import { objectFilter } from '../scripts/backfill/filter.ts';
 import { backfillMessageBody } from '../scripts/backfill/messageBody.ts';
 import { BackfillOptions } from '../scripts/backfill/options.ts';
 import { runBackfill } from '../scripts/backfill/runBackfill.ts';
+import { sleep } from '../shared/backoff.ts';
 import { loadConfig } from '../shared/config.ts';
 import { normaliseETag } from '../shared/messages.ts';
 import { captureS3Stores } from '../test/scripts/backfill/fauxqsSupport.ts';
 import { type AwsClients, createClients, destroyClients } from '../worker/clients.ts';
-import { sleep } from '../worker/model/backoff.ts';
 
 const HELP = `Usage: npm run bench:backfill -- [options]
 

@@ -7,7 +7,7 @@ import { network } from './network.ts';
 import { eventQueue } from './queue.ts';
 import { quotaStore } from './quotaStore.ts';
 import { fleetScaling } from './scaling.ts';
-import type { StackConfig } from './settings.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 import { privateBucket } from './storage.ts';
 import { workerFleet, workerRepository } from './worker.ts';
 

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import type * as pulumi from '@pulumi/pulumi';
-import type { StackConfig } from './settings.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 
 export interface Alarms {
   topic: aws.sns.Topic;

@@ -1,8 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type AwsContext, objectsOf, policyDocument, serviceRole } from './iam.ts';
-import type { StackConfig } from './settings.ts';
 import { siteObjects } from './siteFiles.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 import { privateBucket } from './storage.ts';
 
 /** AWS-managed CloudFront policies (fixed, documented ids, the same in every account). */

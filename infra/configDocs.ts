@@ -1,5 +1,5 @@
 import { markdownTable } from './markdown.ts';
-import { defaultOf, STACK_CONFIG, type StackConfigKey } from './settings.ts';
+import { defaultOf, STACK_CONFIG, type StackConfigKey } from './stackConfigSchema.ts';
 
 /**
  * Documentation of the stack's config keys, rendered from {@link STACK_CONFIG}: the `config:` section of Pulumi.yaml

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { policyDocument } from './iam.ts';
 import { queueVisibilityTimeoutSeconds } from './rules.ts';
-import type { StackConfig } from './settings.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 
 const DAY = 86_400;
 /** S3 event notifications are up to 64 KB; 256 KiB is the SQS default and leaves room for several records. */

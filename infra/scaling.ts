@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { scaleOutSteps } from './rules.ts';
-import type { StackConfig } from './settings.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 
 export interface FleetScaling {
   target: aws.appautoscaling.Target;

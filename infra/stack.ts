@@ -1,6 +1,6 @@
-import { readStackConfig } from './config.ts';
 import { ImageCatalogue, type ImageCatalogueOutputs } from './ImageCatalogue.ts';
-import type { StackConfig } from './settings.ts';
+import { readStackConfig } from './readStackConfig.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 
 /**
  * Builds the stack: reads and validates the config (unless given), creates the {@link ImageCatalogue} component and

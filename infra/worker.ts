@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AwsContext } from './iam.ts';
 import type { Network } from './network.ts';
-import type { StackConfig } from './settings.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 import { staticWorkerEnvironment } from './workerEnvironment.ts';
 import { type WorkerGrants, workerRoles } from './workerRoles.ts';
 

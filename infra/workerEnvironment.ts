@@ -1,7 +1,7 @@
 import { CONFIG_VARIABLES, loadConfig } from '../shared/config.ts';
 import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
 import { parseAssignments } from './rules.ts';
-import type { StackConfig } from './settings.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 
 /** Variables whose values come from the stack's own resources: known only once they exist. */
 export const RESOURCE_VARIABLES = ['QUEUE_URL', 'DLQ_URL', 'TABLE_NAME', 'THUMBNAIL_BUCKET', 'REDIS_URL', 'AWS_REGION'];

@@ -1,7 +1,7 @@
 import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type AwsContext, objectsOf, type Statement, serviceRole } from './iam.ts';
-import type { StackConfig } from './settings.ts';
+import type { StackConfig } from './stackConfigSchema.ts';
 
 /** What the worker's roles grant access to. */
 export interface WorkerGrants {

@@ -9,13 +9,13 @@ import { discoverDeadLetterQueue, SqsDeadLetterSink } from './adapters/SqsDeadLe
 import { type AwsClients, createClients, destroyClients } from './clients.ts';
 import { QueueWorker } from './consumer/QueueWorker.ts';
 import { prepareImage, prepareOptionsFromConfig, toPixelBox } from './image/prepare.ts';
-import { registerWorkerMetrics, startMetricsServer } from './metricsServer.ts';
+import { MetricsRegistry, registerQuotaMetrics } from './metrics/MetricsRegistry.ts';
+import { registerWorkerMetrics, startMetricsServer } from './metrics/metricsServer.ts';
 import { loadPrompt } from './model/prompt.ts';
 import { RetryingDescriber } from './model/RetryingDescriber.ts';
 import type { PipelineDeps } from './pipeline/processEvent.ts';
 import type { Describer } from './ports.ts';
 import { createQuotaLimiter } from './quota/createQuotaLimiter.ts';
-import { MetricsRegistry, registerQuotaMetrics } from './quota/metrics.ts';
 import { QuotaLimitedDescriber } from './quota/QuotaLimitedDescriber.ts';
 import type { QuotaLimiter } from './quota/QuotaLimiter.ts';
 

@@ -10,7 +10,7 @@ import { createQuotaLimiter } from '../../worker/quota/createQuotaLimiter.ts';
 import { estimateTokens } from '../../worker/quota/estimate.ts';
 import { QuotaLimitedDescriber } from '../../worker/quota/QuotaLimitedDescriber.ts';
 import type { QuotaLimiter } from '../../worker/quota/QuotaLimiter.ts';
-import type { BucketShape } from '../../worker/quota/types.ts';
+import type { BucketShape } from '../../worker/quota/rates.ts';
 import { CallTrace } from './CallTrace.ts';
 import { Strategy } from './ipc.ts';
 import { TwoBucketDescriber } from './TwoBucketDescriber.ts';
@@ -22,7 +22,7 @@ export const BenchEnv = z.object({
   BENCH_TWO_BUCKET_FRACTION: z.coerce.number().min(0.01).max(1).default(0.75),
   BENCH_TWO_BUCKET_PAUSE_MS: z.coerce.number().min(0).default(15_000),
   BENCH_TWO_BUCKET_ATTEMPTS: z.coerce.number().int().min(1).default(5),
-  /** Tuning only: a JSON patch of ours' bucket shape (worker/quota/types.ts), e.g. '{"decrease":0.8}'. */
+  /** Tuning only: a JSON patch of ours' bucket shape (worker/quota/rates.ts), e.g. '{"decrease":0.8}'. */
   BENCH_QUOTA_SHAPE: z
     .string()
     .optional()

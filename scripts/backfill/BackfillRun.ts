@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { sleep } from '../../shared/backoff.ts';
 import { itemId } from '../../shared/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { sleep } from '../../worker/model/backoff.ts';
 import type { CatalogueLookup } from './CatalogueLookup.ts';
 import type { CheckpointState, CheckpointWriter } from './Checkpoint.ts';
 import { addCounts, type Counts, emptyCounts, totalSkipped } from './counts.ts';

@@ -1,7 +1,7 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { transient } from '../../worker/adapters/awsErrors.ts';
-import { fullJitterDelay, sleep } from '../../worker/model/backoff.ts';
+import { transient } from '../../shared/awsErrors.ts';
+import { fullJitterDelay, sleep } from '../../shared/backoff.ts';
 
 /** BatchGetItem reads at most 100 keys per call. */
 export const BATCH_GET_SIZE = 100;

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
+import { errorName, httpStatusOf } from '../../shared/awsErrors.ts';
+import { fullJitterDelay, sleep } from '../../shared/backoff.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { errorName, httpStatusOf } from '../../worker/adapters/awsErrors.ts';
-import { fullJitterDelay, sleep } from '../../worker/model/backoff.ts';
 import { EnqueueFailedError } from './errors.ts';
 import { Semaphore } from './Semaphore.ts';
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MOCK_ACCOUNT } from '../../infra/mockRuntime.ts';
 import { scaleOutSteps } from '../../infra/rules.ts';
-import { DEFAULT_SUFFIXES } from '../../infra/settings.ts';
+import { DEFAULT_SUFFIXES } from '../../infra/stackConfigSchema.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { catalogueCreateTableInput } from '../../shared/table.ts';
 import type { PolicyStatement } from './policyChecks.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderConfigTable, renderPulumiYamlConfig } from '../../infra/configDocs.ts';
-import { STACK_CONFIG } from '../../infra/settings.ts';
+import { STACK_CONFIG } from '../../infra/stackConfigSchema.ts';
 
 const pulumiYaml = readFileSync('Pulumi.yaml', 'utf8');
 

@@ -7,7 +7,7 @@ import {
   queueVisibilityTimeoutSeconds,
   scaleOutSteps,
 } from '../../infra/rules.ts';
-import { DEFAULT_SUFFIXES } from '../../infra/settings.ts';
+import { DEFAULT_SUFFIXES } from '../../infra/stackConfigSchema.ts';
 
 describe('scaleOutSteps', () => {
   it('runs ceil(backlog / backlogPerWorker) tasks, capped at the maximum', () => {

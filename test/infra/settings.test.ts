@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { readStackConfig } from '../../infra/config.ts';
-import { DEFAULT_SUFFIXES, parseStackConfig, STACK_CONFIG } from '../../infra/settings.ts';
+import { readStackConfig } from '../../infra/readStackConfig.ts';
+import { DEFAULT_SUFFIXES, parseStackConfig, STACK_CONFIG } from '../../infra/stackConfigSchema.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
 function issuesOf(fn: () => unknown): Array<{ variable: string; message: string }> {

@@ -3,10 +3,10 @@ import {
   ConverseCommand,
   type ConverseCommandOutput,
 } from '@aws-sdk/client-bedrock-runtime';
+import { errorName, httpStatusOf } from '../../shared/awsErrors.ts';
 import { descriptionJsonSchema, ImageDescription } from '../../shared/catalogue.ts';
 import { ModelOutputError, ModelRequestError, ThrottledError, TransientError } from '../../shared/errors.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../ports.ts';
-import { errorName, httpStatusOf } from './awsErrors.ts';
 
 export const CATALOGUE_TOOL_NAME = 'record_catalogue_entry';
 

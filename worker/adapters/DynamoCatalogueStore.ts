@@ -5,10 +5,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { errorName, transient } from '../../shared/awsErrors.ts';
 import { CatalogueItem } from '../../shared/catalogue.ts';
 import { CATALOGUE_TABLE } from '../../shared/table.ts';
 import type { CatalogueStore, WriteResult } from '../ports.ts';
-import { errorName, transient } from './awsErrors.ts';
 
 /**
  * The catalogue in DynamoDB. Every write is conditional, so at-least-once, out-of-order delivery converges on the

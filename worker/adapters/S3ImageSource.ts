@@ -1,7 +1,7 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { errorName, httpStatusOf, transient } from '../../shared/awsErrors.ts';
 import { normaliseETag } from '../../shared/messages.ts';
 import type { FetchResult, ImageSource, ObjectRef } from '../ports.ts';
-import { errorName, httpStatusOf, transient } from './awsErrors.ts';
 
 /** Reads image bytes from S3, pinned to the event's content with `IfMatch`. */
 export class S3ImageSource implements ImageSource {

@@ -1,6 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { transient } from '../../shared/awsErrors.ts';
 import type { ThumbnailStore } from '../ports.ts';
-import { transient } from './awsErrors.ts';
 
 /** Thumbnails in a private bucket beside the catalogue (never the image bucket: that would fire new events). */
 export class S3ThumbnailStore implements ThumbnailStore {

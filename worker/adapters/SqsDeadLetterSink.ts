@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { transient } from '../../shared/awsErrors.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { transient } from './awsErrors.ts';
 
 /** Where poison messages go at once, with the reason attached, instead of waiting for maxReceiveCount. */
 export interface DeadLetterSink {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { ImageRejectedError } from '../../shared/errors.ts';
 import { sniff } from './detect.ts';
 import { encodeForModel, encodeThumbnail } from './encode.ts';
+import { BEDROCK_MAX_IMAGE_BYTES, type PreparedResult, PrepareOptions } from './prepareOptions.ts';
 import { openSource } from './source.ts';
-import { BEDROCK_MAX_IMAGE_BYTES, type PreparedResult, PrepareOptions } from './types.ts';
 
 const SUPPORTED = 'JPEG, PNG, GIF, WebP, TIFF, HEIC, AVIF or uncompressed BMP';
 
@@ -58,5 +58,5 @@ export type { PixelBox } from './boxes.ts';
 export { toPixelBox } from './boxes.ts';
 export { stopHeicThreads } from './decodeHeic.ts';
 export type { ImageFormat } from './detect.ts';
-export type { OriginalImage, PreparedResult, Thumbnail } from './types.ts';
-export { PrepareOptions, prepareOptionsFromConfig } from './types.ts';
+export type { OriginalImage, PreparedResult, Thumbnail } from './prepareOptions.ts';
+export { PrepareOptions, prepareOptionsFromConfig } from './prepareOptions.ts';

@@ -3,7 +3,7 @@ import { ImageRejectedError } from '../../shared/errors.ts';
 import { decodeBmp, type RawImage, readBmpHeader } from './decodeBmp.ts';
 import { decodeHeic } from './decodeHeic.ts';
 import type { ImageFormat } from './detect.ts';
-import type { OriginalImage } from './types.ts';
+import type { OriginalImage } from './prepareOptions.ts';
 
 /**
  * Opens a source image for decoding, after reading its headers only: nothing is decoded before the pixel count and

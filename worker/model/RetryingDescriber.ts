@@ -1,7 +1,7 @@
+import { fullJitterDelay, sleep } from '../../shared/backoff.ts';
 import { CatalogueError, ModelOutputError, RetryBudgetExhaustedError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../ports.ts';
-import { fullJitterDelay, sleep } from './backoff.ts';
 
 export interface RetryOptions {
   /** Attempts for throttling and transient errors. Default 8. */

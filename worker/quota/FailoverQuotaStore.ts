@@ -1,6 +1,6 @@
 import type { LocalTokenBucket } from './LocalTokenBucket.ts';
 import type { RedisTokenBucket } from './RedisTokenBucket.ts';
-import { type QuotaLogger, type QuotaRates, type QuotaStore, type ReserveReply, silentLogger } from './types.ts';
+import { type QuotaLogger, type QuotaRates, type QuotaStore, type ReserveReply, silentLogger } from './rates.ts';
 
 export interface FailoverQuotaStoreOptions {
   /** The fleet's shared buckets. */

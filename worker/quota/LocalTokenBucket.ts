@@ -6,7 +6,7 @@ import {
   type ReserveReply,
   resolveShape,
   scaleRates,
-} from './types.ts';
+} from './rates.ts';
 
 export interface LocalTokenBucketOptions {
   /** Fleet rates admitted at factor 1, per quota minute (quota × target). */

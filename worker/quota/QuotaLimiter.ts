@@ -1,6 +1,6 @@
 import Bottleneck from 'bottleneck';
-import type { QuotaLogger, QuotaRates, QuotaStore, ReserveReply } from './types.ts';
-import { silentLogger } from './types.ts';
+import type { QuotaLogger, QuotaRates, QuotaStore, ReserveReply } from './rates.ts';
+import { silentLogger } from './rates.ts';
 
 /** What a scheduled call hands back: its result and what it finally cost against the tokens quota. */
 export interface Settled<T> {

@@ -9,7 +9,7 @@ import {
   type ReserveReply,
   resolveShape,
   silentLogger,
-} from './types.ts';
+} from './rates.ts';
 
 /**
  * The fleet's token buckets, one Lua script run atomically by Redis (the algorithm is described in types.ts, and

@@ -4,7 +4,7 @@ import { FailoverQuotaStore } from './FailoverQuotaStore.ts';
 import { LocalTokenBucket } from './LocalTokenBucket.ts';
 import { QuotaLimiter } from './QuotaLimiter.ts';
 import { createQuotaRedis, RedisTokenBucket } from './RedisTokenBucket.ts';
-import { type BucketShape, type QuotaLogger, type QuotaRates, scaleRates, silentLogger } from './types.ts';
+import { type BucketShape, type QuotaLogger, type QuotaRates, scaleRates, silentLogger } from './rates.ts';
 
 export interface CreateQuotaLimiterOptions {
   logger?: QuotaLogger;

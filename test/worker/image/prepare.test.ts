@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { prepareImage, prepareOptionsFromConfig } from '../../../worker/image/prepare.ts';
-import { BEDROCK_MAX_IMAGE_BYTES } from '../../../worker/image/types.ts';
+import { BEDROCK_MAX_IMAGE_BYTES } from '../../../worker/image/prepareOptions.ts';
 import {
   makeAnimatedGif,
   makeAnimatedWebp,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fullJitterDelay } from '../../../shared/backoff.ts';
 import {
   ModelOutputError,
   ModelRequestError,
@@ -6,7 +7,6 @@ import {
   ThrottledError,
   TransientError,
 } from '../../../shared/errors.ts';
-import { fullJitterDelay } from '../../../worker/model/backoff.ts';
 import { RetryingDescriber } from '../../../worker/model/RetryingDescriber.ts';
 import { ScriptedDescriber } from '../../helpers/fakes.ts';
 

@@ -5,7 +5,7 @@ import { estimateTokens } from '../../../worker/quota/estimate.ts';
 import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
 import { QuotaLimiter } from '../../../worker/quota/QuotaLimiter.ts';
-import { DEFAULT_BUCKET_SHAPE } from '../../../worker/quota/types.ts';
+import { DEFAULT_BUCKET_SHAPE } from '../../../worker/quota/rates.ts';
 import { testRequest } from './fakes.ts';
 
 // A bucket so large and so fast that nothing waits: these tests are about what the decorator reserves and settles.

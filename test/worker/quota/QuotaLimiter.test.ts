@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
 import { QuotaLimiter } from '../../../worker/quota/QuotaLimiter.ts';
-import type { BucketShape } from '../../../worker/quota/types.ts';
+import type { BucketShape } from '../../../worker/quota/rates.ts';
 import { drive, FakeBedrock, TEST_USAGE } from './fakes.ts';
 
 // On a fake clock: compressed minutes of 1,000 ms run in a blink and the figures are exact, whatever the machine's

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServerHandle, startRedis } from '../../../local/redisServer.ts';
 import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
 import { RedisTokenBucket } from '../../../worker/quota/RedisTokenBucket.ts';
-import type { BucketShape, QuotaRates, QuotaStore } from '../../../worker/quota/types.ts';
+import type { BucketShape, QuotaRates, QuotaStore } from '../../../worker/quota/rates.ts';
 
 // The Lua script and its in-process twin must behave identically: the same contract runs against both, on a clock
 // the test moves by hand (the script takes the time as an argument when tests give one).

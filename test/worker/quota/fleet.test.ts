@@ -4,7 +4,7 @@ import { type RedisServerHandle, startRedis } from '../../../local/redisServer.t
 import { loadConfig } from '../../../shared/config.ts';
 import { createQuotaLimiter } from '../../../worker/quota/createQuotaLimiter.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
-import type { QuotaLogger } from '../../../worker/quota/types.ts';
+import type { QuotaLogger } from '../../../worker/quota/rates.ts';
 import { drive, FakeBedrock } from './fakes.ts';
 
 // Four workers' limiters (in one process here; the benchmark runs real processes) share one Redis bucket, on real

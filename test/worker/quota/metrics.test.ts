@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '../../../shared/errors.ts';
+import { MetricsRegistry, registerQuotaMetrics } from '../../../worker/metrics/MetricsRegistry.ts';
 import { LocalTokenBucket } from '../../../worker/quota/LocalTokenBucket.ts';
-import { MetricsRegistry, registerQuotaMetrics } from '../../../worker/quota/metrics.ts';
 import { QuotaLimitedDescriber } from '../../../worker/quota/QuotaLimitedDescriber.ts';
 import { QuotaLimiter } from '../../../worker/quota/QuotaLimiter.ts';
-import { DEFAULT_BUCKET_SHAPE } from '../../../worker/quota/types.ts';
+import { DEFAULT_BUCKET_SHAPE } from '../../../worker/quota/rates.ts';
 import { testRequest } from './fakes.ts';
 
 describe('MetricsRegistry', () => {

@@ -1,4 +1,4 @@
-import type { QuotaLimiter } from './QuotaLimiter.ts';
+import type { QuotaLimiter } from '../quota/QuotaLimiter.ts';
 
 /**
  * A tiny Prometheus registry (text exposition format 0.0.4), enough for the worker's /metrics endpoint without a

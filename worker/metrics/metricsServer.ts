@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { QueueWorker } from './consumer/QueueWorker.ts';
-import { OUTCOME_KINDS } from './pipeline/outcome.ts';
-import { type MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './quota/metrics.ts';
+import type { QueueWorker } from '../consumer/QueueWorker.ts';
+import { OUTCOME_KINDS } from '../pipeline/outcome.ts';
+import { type MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './MetricsRegistry.ts';
 
 /** The worker's own metrics: outcomes, tokens, in-flight messages, poison messages. Read at scrape time. */
 export function registerWorkerMetrics(registry: MetricsRegistry, worker: QueueWorker): void {

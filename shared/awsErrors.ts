@@ -1,4 +1,4 @@
-import { TransientError } from '../../shared/errors.ts';
+import { TransientError } from './errors.ts';
 
 /** The HTTP status of an AWS SDK v3 exception, when it has one. */
 export function httpStatusOf(error: unknown): number | undefined {
