@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createDeterministicAnalyser } from './analysers/deterministic.ts';
 import type { Analyser } from './analysers/types.ts';
+import { type BatchJob, BatchJobs, BatchPatchSchema, type BatchStandInOptions } from './batch/BatchJobs.ts';
+import type { BatchOptions, BatchSettings } from './batch/settings.ts';
 import { type BedrockError, validationError } from './errors.ts';
 import { FaultInjector, type FaultOptions, type FaultSettings } from './faults.ts';
 import { type Api, emptyServiceCounters, ModelService, type ServiceCounters } from './ModelService.ts';
@@ -30,6 +32,11 @@ export interface BedrockStandInOptions {
   maxBodyBytes?: number;
   /** Logs failures (error) and each request (debug). Default silent. */
   logger?: Logger;
+  /**
+   * Batch inference (the control plane's model-invocation-job calls): the S3 endpoint jobs read and write, limits and
+   * time compression. Without `s3Endpoint`, creating a job is refused. Default: Bedrock's default limits.
+   */
+  batch?: BatchStandInOptions;
 }
 
 /** A change of quota: of the model `modelId` when given, else the default of every model without an override. */
@@ -57,6 +64,10 @@ export interface BedrockStandIn {
   resetStats(): void;
   setQuota(patch: QuotaPatch): void;
   setFaults(patch: FaultOptions): void;
+  /** Changes the batch settings (failure rate, limits, timings); returns them. */
+  setBatch(patch: BatchOptions): BatchSettings;
+  /** Every batch inference job created, newest first. */
+  batchJobs(): BatchJob[];
   /** Stops listening, drops open connections and in-flight requests, closes the analyser. */
   close(): Promise<void>;
 }
@@ -71,7 +82,8 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /**
  * Starts the Bedrock Runtime stand-in: Converse and InvokeModel (Anthropic Messages body) for Claude model ids, with
  * Bedrock's validation, quota (rolling-minute requests and tokens, reserve at start, settle at end) and error wire
- * format, plus latency and faults. It speaks HTTP/2 cleartext, as the Bedrock Runtime client needs by default, and
+ * format, plus latency and faults; and the control plane's batch inference jobs (batch/BatchJobs.ts), which read
+ * their JSONL input from the S3 stand-in and write Bedrock's output files back. It speaks HTTP/2 cleartext, as the Bedrock Runtime client needs by default, and
  * HTTP/1.1 on the same port, so `fetch` and `curl` reach the admin routes under `/_standin/`.
  */
 export async function createBedrockStandIn(options: BedrockStandInOptions = {}): Promise<BedrockStandIn> {
@@ -81,6 +93,7 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
   const faults = new FaultInjector(options.faults);
   const abort = new AbortController();
   const service = new ModelService(analyser, quota, faults, abort.signal, options.logger);
+  const batch = new BatchJobs(options.batch ?? {}, service, abort.signal, options.logger);
   const maxBodyBytes = options.maxBodyBytes ?? 25 * 1024 * 1024;
   let startedAt = Date.now();
 
@@ -129,6 +142,11 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
       if (outcome.type === 'error') return sendError(res, outcome.error);
       return drop(req, res);
     }
+    const control = batch.route(method, url, body);
+    if (control) {
+      if ('error' in control) return sendError(res, control.error);
+      return sendJson(res, control.status, control.body);
+    }
     if (url.pathname.startsWith('/_standin/')) {
       const answer = admin(method, url.pathname, body);
       return sendJson(res, answer.status, answer.body, answer.errorType);
@@ -157,6 +175,10 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
         case 'PUT /_standin/faults':
           faults.set(input);
           return { status: 200, body: faults.current };
+        case 'PUT /_standin/batch':
+          return { status: 200, body: batch.set(BatchPatchSchema.parse(input)) };
+        case 'GET /_standin/batch/jobs':
+          return { status: 200, body: batch.all() };
         default:
           return { status: 404, body: { message: `no admin route ${route}` }, errorType: 'UnknownOperationException' };
       }
@@ -205,12 +227,15 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
     resetStats,
     setQuota,
     setFaults: (patch) => faults.set(patch),
+    setBatch: (patch) => batch.set(BatchPatchSchema.parse(patch)),
+    batchJobs: () => batch.all(),
     close: () => {
       closing ??= (async () => {
         abort.abort();
         const closed = new Promise<void>((resolve) => front.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await closed;
+        await batch.close();
         await analyser.close?.();
       })();
       return closing;
