@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
+import { BATCH_HELP, BATCH_OPTIONS } from './backfill/batch/cli.ts';
 import {
   BackfillOptions,
   type BackfillOptionsInput,
@@ -36,6 +37,8 @@ Run
   --checkpoint FILE         checkpoint file (default .local/backfill/<bucket>-<hash of the selection>.json)
   --restart, --no-resume    ignore an existing checkpoint and start over
   --progress MODE           auto (bar on a terminal, JSON lines otherwise), bar, json or none (default auto)
+
+${BATCH_HELP}
 
 Dry run
   --sample N                images whose header is read to estimate tokens (default 200)
@@ -76,6 +79,7 @@ const OPTIONS = {
   'no-calibrate': { type: 'boolean' },
   'price-input': { type: 'string' },
   'price-output': { type: 'string' },
+  ...BATCH_OPTIONS,
 } as const;
 
 function usage(message: string): never {
@@ -134,6 +138,24 @@ async function main(): Promise<number> {
   const checked = BackfillOptions.safeParse(input);
   if (!checked.success)
     usage(checked.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
+  const dryRunSettings = {
+    sample: int('sample', v.sample),
+    outputTokens: int('output-tokens', v['output-tokens']),
+    calibrate: !v['no-calibrate'],
+    priceInput: money('price-input', v['price-input']),
+    priceOutput: money('price-output', v['price-output']),
+  };
+  if (v.mode !== undefined && v.mode !== 'on-demand' && v.mode !== 'batch') usage('--mode must be on-demand or batch');
+  if (v.mode === 'batch') {
+    const { runBatchMode } = await import('./backfill/batch/cli.ts');
+    return runBatchMode({
+      values: v,
+      backfill: checked.data,
+      dryRun: v['dry-run'] ? dryRunSettings : undefined,
+      restart: !checked.data.resume,
+      usage,
+    });
+  }
   const checkpointFile = v.checkpoint ?? defaultCheckpointFile(checked.data);
   const censusFile = `${checkpointFile.replace(/\.json$/, '')}.census.json`;
 
@@ -178,14 +200,7 @@ async function main(): Promise<number> {
   try {
     if (v['dry-run']) {
       const report = await runDryRun(
-        {
-          ...checked.data,
-          sample: int('sample', v.sample),
-          outputTokens: int('output-tokens', v['output-tokens']),
-          calibrate: !v['no-calibrate'],
-          priceInput: money('price-input', v['price-input']),
-          priceOutput: money('price-output', v['price-output']),
-        },
+        { ...checked.data, ...dryRunSettings },
         {
           s3: clients.s3,
           doc: clients.doc,

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import type { BedrockClient } from '@aws-sdk/client-bedrock';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '../../../shared/logger.ts';
+import type { CatalogueStore, ImageSource, PreparedResult, ThumbnailStore } from '../../../worker/index.ts';
+import { BackfillOptions, type BackfillOptionsInput, selectionOf } from '../options.ts';
+import { Fallback } from './Fallback.ts';
+import { listingFromJsonl, listingToJsonl, listObjects } from './listPhase.ts';
+import { RunManifest, stagingLayout } from './manifest.ts';
+import type { ModelInputSettings } from './modelInput.ts';
+import { BatchModeOptions, type BatchModeOptionsInput } from './options.ts';
+import { preparePhase } from './preparePhase.ts';
+import { StagingStore } from './StagingStore.ts';
+import { type BatchSummary, summarise } from './summary.ts';
+import { waitPhase } from './waitPhase.ts';
+
+export interface BatchDeps {
+  s3: S3Client;
+  sqs: SQSClient;
+  doc: DynamoDBDocumentClient;
+  bedrock: BedrockClient;
+  queueUrl: string;
+  tableName: string;
+  model: { id: string; maxTokens: number; categories?: readonly string[] };
+  prompt: { text: string; analysisVersion: string };
+  source: ImageSource;
+  store: CatalogueStore;
+  prepare: (body: Buffer) => Promise<PreparedResult>;
+  thumbnails?: ThumbnailStore;
+  reuseSameContent: boolean;
+  maxBytes: number;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+/** Names a run after what it catalogues: the same selection, model and analysis resume the same run. */
+export function runIdOf(o: BackfillOptions, modelId: string, analysisVersion: string, salt = ''): string {
+  const h = createHash('sha256').update(JSON.stringify({ s: selectionOf(o), modelId, analysisVersion, salt }));
+  return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * `backfill --mode batch`: list → prepare and stage JSONL jobs → submit within the concurrent-jobs quota → wait →
+ * write the answers → send the rest through the on-demand queue. Every step is recorded in the run manifest in the
+ * staging bucket, so a killed command started again submits no job twice and re-reads no finished job.
+ */
+export async function runBatchBackfill(
+  input: BackfillOptionsInput,
+  batchInput: BatchModeOptionsInput,
+  deps: BatchDeps,
+): Promise<BatchSummary> {
+  const started = performance.now();
+  const o = BackfillOptions.parse(input);
+  const b = BatchModeOptions.parse(batchInput);
+  const staging = new StagingStore(deps.s3, b.stagingBucket);
+  const salt = b.restart ? new Date().toISOString() : '';
+  const runId = runIdOf(o, deps.model.id, deps.prompt.analysisVersion, salt);
+  const layout = stagingLayout(runId);
+  const log = deps.logger?.child({ runId });
+  const saved = await staging.getText(layout.manifest);
+  const now = () => new Date().toISOString();
+  const manifest: RunManifest = saved
+    ? RunManifest.parse(JSON.parse(saved))
+    : RunManifest.parse({
+        version: 1,
+        runId,
+        bucket: o.bucket,
+        modelId: deps.model.id,
+        analysisVersion: deps.prompt.analysisVersion,
+        createdAt: now(),
+        updatedAt: now(),
+      });
+  const save = async () => {
+    manifest.updatedAt = now();
+    await staging.putText(layout.manifest, JSON.stringify(manifest));
+  };
+  const fallback = new Fallback(deps.sqs, deps.queueUrl, o.bucket, log);
+  const done = (outcome: BatchSummary['outcome'], notes: string[] = []) =>
+    summarise(manifest, fallback, {
+      outcome,
+      notes,
+      elapsedMs: performance.now() - started,
+      stagingBucket: b.stagingBucket,
+    });
+  if (manifest.complete) {
+    log?.info('this batch run is already complete: nothing to submit (--restart starts a new one)');
+    return done('already-complete');
+  }
+  if (saved) log?.info({ jobs: manifest.jobs.length }, 'resuming the batch run from its manifest');
+
+  log?.info({ phase: 'listing' }, 'listing the bucket');
+  const listing =
+    manifest.listed === undefined ? undefined : listingFromJsonl((await staging.getText(layout.listing)) ?? '');
+  const objects =
+    listing ?? (await listObjects(o, { ...deps, analysisVersion: deps.prompt.analysisVersion, logger: log })).objects;
+  if (!listing) {
+    await staging.putText(layout.listing, listingToJsonl(objects), 'application/jsonl');
+    manifest.listed = objects.length;
+    await save();
+  }
+
+  const notes: string[] = [];
+  if (!manifest.prepared && manifest.jobs.length === 0 && objects.length < b.minRecordsPerJob) {
+    const note = `${objects.length} images is fewer than the ${b.minRecordsPerJob} records a batch job needs at least: sending them through the on-demand queue instead`;
+    log?.warn({ images: objects.length, minimum: b.minRecordsPerJob }, note);
+    notes.push(note);
+    await fallback.send(objects.map((obj) => ({ ...obj, reason: 'under-job-minimum' })));
+    manifest.counts.fallbackAtPrepare += objects.length;
+    manifest.preparedThrough = objects.length;
+    manifest.prepared = true;
+  }
+  if (!manifest.prepared) {
+    log?.info({ phase: 'preparing', images: objects.length - manifest.preparedThrough }, 'preparing and uploading');
+    await preparePhase(manifest, objects, {
+      ...deps,
+      bucket: o.bucket,
+      analysisVersion: deps.prompt.analysisVersion,
+      modelInput: modelInputOf(deps),
+      staging,
+      fallback,
+      limits: b,
+      concurrency: b.prepareConcurrency,
+      saveManifest: save,
+      logger: log,
+    });
+    if (deps.signal?.aborted) return done('aborted', notes);
+  }
+  await waitPhase(manifest, { ...deps, staging, fallback, options: b, save, logger: log });
+  if (deps.signal?.aborted) return done('aborted', notes);
+  manifest.complete = manifest.jobs.every((j) => j.done);
+  await save();
+  return done(manifest.complete ? 'complete' : 'aborted', notes);
+}
+
+function modelInputOf(deps: BatchDeps): ModelInputSettings {
+  return { prompt: deps.prompt.text, maxTokens: deps.model.maxTokens, categories: deps.model.categories };
+}
