@@ -6,37 +6,16 @@ import type { ModelService } from '../ModelService.ts';
 import { parseModelId } from '../requests.ts';
 import { runJob } from './runJob.ts';
 import {
+  type BatchJob,
   type BatchOptions,
   BatchSettings,
   CreateJobRequest,
   JOB_STATES,
-  type JobState,
   TERMINAL_STATES,
 } from './settings.ts';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
-
-/** A batch inference job as GetModelInvocationJob describes it, plus the stand-in's own bookkeeping. */
-export interface BatchJob extends Omit<CreateJobRequest, 'timeoutDurationInHours' | 'modelInvocationType'> {
-  jobArn: string;
-  jobId: string;
-  status: JobState;
-  message?: string;
-  submitTime: Date;
-  lastModifiedTime: Date;
-  endTime?: Date;
-  jobExpirationTime: Date;
-  timeoutDurationInHours: number;
-  modelInvocationType: 'InvokeModel' | 'Converse';
-  totalRecordCount?: number;
-  processedRecordCount?: number;
-  successRecordCount?: number;
-  errorRecordCount?: number;
-  stopRequested: boolean;
-  /** Hash of the create request, to tell a retried create (same token, same body) from a conflicting one. */
-  requestHash: string;
-}
 
 export interface BatchStandInOptions extends BatchOptions {
   /** The S3 endpoint the jobs read their input from and write their output to (the local S3 stand-in). */
@@ -50,6 +29,8 @@ export type ControlAnswer = { status: number; body: unknown } | { error: Bedrock
  * The Bedrock control-plane calls of batch inference (CreateModelInvocationJob, GetModelInvocationJob,
  * ListModelInvocationJobs, StopModelInvocationJob) on their REST-JSON paths, as `@aws-sdk/client-bedrock` sends them.
  */
+export type { BatchJob };
+
 export class BatchJobs {
   private readonly jobs = new Map<string, BatchJob>();
   private readonly running = new Set<Promise<void>>();
@@ -147,6 +128,7 @@ export class BatchJobs {
       timeoutDurationInHours: hours,
       modelInvocationType: req.modelInvocationType ?? 'InvokeModel',
       stopRequested: false,
+      history: ['Submitted'],
       requestHash,
     };
     this.jobs.set(jobId, job);
@@ -158,6 +140,7 @@ export class BatchJobs {
       signal: this.signal,
       move: (j, state, message) => {
         j.status = state;
+        j.history.push(state);
         j.message = message;
         j.lastModifiedTime = new Date();
         this.logger?.debug({ jobId: j.jobId, state, message }, 'batch job state');
@@ -189,6 +172,7 @@ export class BatchJobs {
     }
     job.stopRequested = true;
     job.status = 'Stopping';
+    job.history.push('Stopping');
     job.lastModifiedTime = new Date();
     return { status: 200, body: {} };
   }
@@ -211,7 +195,7 @@ function parseBody(body: Buffer | undefined): unknown {
 
 /** The job as GetModelInvocationJob and the list's summaries show it (timestamps as ISO 8601). */
 function describe(job: BatchJob): Record<string, unknown> {
-  const { stopRequested: _s, requestHash: _h, tags: _t, jobId: _id, ...visible } = job;
+  const { stopRequested: _s, requestHash: _h, history: _hi, tags: _t, jobId: _id, ...visible } = job;
   return {
     ...visible,
     submitTime: job.submitTime.toISOString(),

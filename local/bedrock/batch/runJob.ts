@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ModelService } from '../ModelService.ts';
-import type { BatchJob } from './BatchJobs.ts';
-import { type BatchSettings, parseS3Uri } from './settings.ts';
+import { type BatchJob, type BatchSettings, parseS3Uri } from './settings.ts';
 
 /** One line of an input file, and what became of it. */
 interface Row {

@@ -74,6 +74,29 @@ export const CreateJobRequest = z.object({
 });
 export type CreateJobRequest = z.output<typeof CreateJobRequest>;
 
+/** A batch inference job as GetModelInvocationJob describes it, plus the stand-in's own bookkeeping. */
+export interface BatchJob extends Omit<CreateJobRequest, 'timeoutDurationInHours' | 'modelInvocationType'> {
+  jobArn: string;
+  jobId: string;
+  status: JobState;
+  message?: string;
+  submitTime: Date;
+  lastModifiedTime: Date;
+  endTime?: Date;
+  jobExpirationTime: Date;
+  timeoutDurationInHours: number;
+  modelInvocationType: 'InvokeModel' | 'Converse';
+  totalRecordCount?: number;
+  processedRecordCount?: number;
+  successRecordCount?: number;
+  errorRecordCount?: number;
+  stopRequested: boolean;
+  /** Every state the job has been in, in order (for tests: polling can miss a short one). */
+  history: JobState[];
+  /** Hash of the create request, to tell a retried create (same token, same body) from a conflicting one. */
+  requestHash: string;
+}
+
 /** `s3://bucket/some/prefix` → bucket and key (prefix). */
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);

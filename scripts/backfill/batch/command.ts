@@ -18,7 +18,7 @@ import {
 import { runDryRun } from '../dryRun.ts';
 import { formatDryRun } from '../report.ts';
 import { estimateBatch, formatBatchEstimate } from './batchEstimate.ts';
-import type { BatchModeArgs, batchFlags } from './cli.ts';
+import type { BatchModeArgs, batchFlags } from './flags.ts';
 import { BatchModeOptions } from './options.ts';
 import { type BatchDeps, runBatchBackfill } from './runBatch.ts';
 import { formatBatchSummary } from './summary.ts';

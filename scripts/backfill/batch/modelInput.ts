@@ -1,44 +1,27 @@
 import { descriptionJsonSchema, ImageDescription } from '../../../shared/catalogue.ts';
-import { CATALOGUE_TOOL_NAME, type PreparedImage } from '../../../worker/index.ts';
+import { buildAnthropicBody, CATALOGUE_TOOL_NAME } from '../../../shared/modelRequest.ts';
+import type { PreparedImage } from '../../../worker/index.ts';
 
-/**
- * The body of one batch record: the model's native InvokeModel body (Anthropic Messages on Bedrock), carrying the
- * same request as the worker's Converse call: the image, the prompt, one tool whose input schema is the catalogue
- * entry, forced with `tool_choice`, temperature 0. Batch inference takes InvokeModel bodies as they are.
- */
 export interface ModelInputSettings {
+  modelId: string;
   prompt: string;
   maxTokens: number;
   categories?: readonly string[];
 }
 
-/** The tool description the worker sends (worker/adapters/BedrockDescriber.ts). */
-const TOOL_DESCRIPTION = 'Record the catalogue entry for the image.';
-
-const MEDIA_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' } as const;
-
+/**
+ * The body of one batch record: the model's native InvokeModel body (Anthropic Messages on Bedrock), built by the
+ * same shared builder as the worker's request (shared/modelRequest.ts): the prompt as the system prompt, the image,
+ * one tool whose input schema is the catalogue entry, forced with `tool_choice`, shaped for the model.
+ */
 export function buildModelInput(image: PreparedImage, s: ModelInputSettings): Record<string, unknown> {
-  return {
-    anthropic_version: 'bedrock-2023-05-31',
-    max_tokens: s.maxTokens,
-    temperature: 0,
-    messages: [
-      {
-        role: 'user',
-        content: [
-          {
-            type: 'image',
-            source: { type: 'base64', media_type: MEDIA_TYPES[image.format], data: image.body.toString('base64') },
-          },
-          { type: 'text', text: s.prompt },
-        ],
-      },
-    ],
-    tools: [
-      { name: CATALOGUE_TOOL_NAME, description: TOOL_DESCRIPTION, input_schema: descriptionJsonSchema(s.categories) },
-    ],
-    tool_choice: { type: 'tool', name: CATALOGUE_TOOL_NAME },
-  };
+  return buildAnthropicBody({
+    modelId: s.modelId,
+    system: s.prompt,
+    image: { format: image.format, bytes: image.body },
+    maxTokens: s.maxTokens,
+    toolSchema: descriptionJsonSchema(s.categories),
+  });
 }
 
 /** The validator of the answer: the catalogue schema, and the category list when one is configured (as the worker). */

@@ -135,5 +135,10 @@ export async function runBatchBackfill(
 }
 
 function modelInputOf(deps: BatchDeps): ModelInputSettings {
-  return { prompt: deps.prompt.text, maxTokens: deps.model.maxTokens, categories: deps.model.categories };
+  return {
+    modelId: deps.model.id,
+    prompt: deps.prompt.text,
+    maxTokens: deps.model.maxTokens,
+    categories: deps.model.categories,
+  };
 }

@@ -1,4 +1,4 @@
-import { costOf, priceOf } from '../../../shared/pricing.ts';
+import { costOf, priceOf } from '../../../shared/models.ts';
 import type { Fallback } from './Fallback.ts';
 import type { RunManifest } from './manifest.ts';
 
@@ -15,7 +15,7 @@ export interface BatchSummary {
   /** Sent through the on-demand queue (this run), by reason. */
   fallbacks: { total: number; byReason: Record<string, number> };
   tokens: { input: number; output: number };
-  /** At the batch price of shared/pricing.ts; undefined for a model it does not know. */
+  /** At the batch price of the model table (shared/models.ts); undefined for a model it does not know. */
   costUsd?: number;
   /** The same tokens at the on-demand price, for comparison. */
   onDemandCostUsd?: number;
@@ -55,7 +55,7 @@ export function summarise(
 }
 
 export function formatBatchSummary(s: BatchSummary): string {
-  const usd = (v?: number) => (v === undefined ? 'unknown (model not in shared/pricing.ts)' : `$${v.toFixed(4)}`);
+  const usd = (v?: number) => (v === undefined ? 'unknown (model not in shared/modelTable.ts)' : `$${v.toFixed(4)}`);
   const reasons = Object.entries(s.fallbacks.byReason).map(([k, v]) => `${k} ${v}`);
   return [
     `Batch backfill ${s.outcome} (run ${s.runId}, staging bucket ${s.stagingBucket})`,
