@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Alarms } from './components/Alarms.ts';
+import { BatchInference } from './components/BatchInference.ts';
 import { CatalogueBrowser } from './components/CatalogueBrowser.ts';
 import { CatalogueTable } from './components/CatalogueTable.ts';
 import { EventQueue } from './components/EventQueue.ts';
@@ -26,6 +27,10 @@ export interface ImageCatalogueOutputs {
   vpcId: pulumi.Output<string>;
   redisUrl?: pulumi.Output<string>;
   galleryUrl?: pulumi.Output<string>;
+  /** backfill --mode batch: BATCH_BUCKET, BATCH_ROLE_ARN, and the policy to attach to its operator. */
+  batchBucketName: pulumi.Output<string>;
+  batchRoleArn: pulumi.Output<string>;
+  batchOperatorPolicyArn: pulumi.Output<string>;
 }
 
 /**
@@ -64,6 +69,12 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       child,
     );
     const alarms = new Alarms(name, { config, queue: events.queue, dlq: events.dlq }, child);
+    // Staged copies of images: a week is long enough for a job (at most 168 h) and its write-back.
+    const batch = new BatchInference(
+      `${name}-batch`,
+      { ctx, expireAfterDays: 7, forceDestroy: config.forceDestroy },
+      child,
+    );
     const browser = config.browser
       ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, imageBucket, thumbnailBucket }, child)
       : undefined;
@@ -83,6 +94,9 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       vpcId: network.vpcId,
       redisUrl: store?.url,
       galleryUrl: browser?.url,
+      batchBucketName: batch.staging.bucket.bucket,
+      batchRoleArn: batch.serviceRole.arn,
+      batchOperatorPolicyArn: batch.operatorPolicy.arn,
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -20,3 +20,6 @@ export const alarmTopicArn = outputs.alarmTopicArn;
 export const vpcId = outputs.vpcId;
 export const redisUrl = outputs.redisUrl;
 export const galleryUrl = outputs.galleryUrl;
+export const batchBucketName = outputs.batchBucketName;
+export const batchRoleArn = outputs.batchRoleArn;
+export const batchOperatorPolicyArn = outputs.batchOperatorPolicyArn;

@@ -47,6 +47,7 @@ describe('ImageCatalogue with the default config', () => {
     const parts = run.resources.filter((r) => r.parent === root?.urn);
     expect(parts.map((r) => r.type.split(':')[2]).sort()).toEqual([
       'Alarms',
+      'BatchInference',
       'CatalogueBrowser',
       'CatalogueTable',
       'EventQueue',

@@ -80,6 +80,9 @@ function isWildcard(action: unknown): boolean {
   return typeof action === 'string' && (action === '*' || action.endsWith(':*'));
 }
 
+/** Actions with no resource-level permissions (Service Authorization Reference): `*` is their only resource. */
+const STAR_ONLY_ACTIONS = ['ecr:GetAuthorizationToken', 'bedrock:ListModelInvocationJobs'];
+
 export function iamViolations(rs: readonly RecordedResource[]): string[] {
   const violations: string[] = [];
   for (const r of rs) {
@@ -92,7 +95,7 @@ export function iamViolations(rs: readonly RecordedResource[]): string[] {
         }
         const identity = s.Principal === undefined;
         // `*` as a resource only where the action has no resource-level permissions.
-        const starAllowed = asList(s.Action).every((a) => a === 'ecr:GetAuthorizationToken');
+        const starAllowed = asList(s.Action).every((a) => STAR_ONLY_ACTIONS.includes(String(a)));
         if (identity && s.Effect === 'Allow' && asList(s.Resource).includes('*') && !starAllowed) {
           violations.push(`${label}: Resource "*"`);
         }
