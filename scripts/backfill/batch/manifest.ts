@@ -36,7 +36,10 @@ export type JobEntry = z.infer<typeof JobEntry>;
 
 export const RunManifest = z.object({
   version: z.literal(1),
+  /** Names the run's staging folders and jobs: the selection's hash, plus `-r<generation>` after a --restart. */
   runId: z.string(),
+  /** 0 for the first run of a selection, one more at each --restart (so no job name is ever reused). */
+  generation: z.number().int().min(0).default(0),
   bucket: z.string(),
   modelId: z.string(),
   analysisVersion: z.string(),
@@ -86,7 +89,8 @@ export type RecordRef = z.infer<typeof RecordRef>;
 /** Where a run keeps its files in the staging bucket. The service role reads only `input/`, writes only `output/`. */
 export function stagingLayout(runId: string) {
   return {
-    manifest: `runs/${runId}/manifest.json`,
+    /** Keyed by the selection's hash alone: a restarted run replaces the manifest of the one before. */
+    manifest: `runs/${runId.replace(/-r\d+$/, '')}/manifest.json`,
     listing: `runs/${runId}/listing.jsonl`,
     records: (job: string) => `runs/${runId}/${job}.records.json`,
     input: (job: string) => `input/${runId}/${job}/`,

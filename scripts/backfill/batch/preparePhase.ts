@@ -27,7 +27,6 @@ export interface PrepareDeps {
   saveManifest: () => Promise<void>;
   logger?: Logger;
   signal?: AbortSignal;
-  onPrepared?: (n: number) => void;
 }
 
 type Prepared =
@@ -68,6 +67,10 @@ export async function preparePhase(manifest: RunManifest, listing: readonly List
     }
     manifest.preparedThrough = start + chunk.length;
     await deps.saveManifest();
+    deps.logger?.info(
+      { phase: 'uploading', prepared: manifest.preparedThrough, of: listing.length, jobsStaged: manifest.jobs.length },
+      'prepared and staged',
+    );
   }
   manifest.prepared = true;
   await deps.saveManifest();
@@ -88,7 +91,6 @@ async function prepareChunk(
     chunk.map((obj) =>
       gate.run(async () => {
         const p = await prepareOne(obj, deps);
-        deps.onPrepared?.(1);
         if (p.kind === 'queue') return void queue.push(p.item);
         if (p.kind === 'stale') return;
         const twin = byHash.get(p.prepared.contentHash);

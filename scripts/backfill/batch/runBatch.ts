@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../../../shared/logger.ts';
 import type { CatalogueStore, ImageSource, PreparedResult, ThumbnailStore } from '../../../worker/index.ts';
+import type { ListedObject } from '../filter.ts';
 import { BackfillOptions, type BackfillOptionsInput, selectionOf } from '../options.ts';
 import { Fallback } from './Fallback.ts';
 import { listingFromJsonl, listingToJsonl, listObjects } from './listPhase.ts';
@@ -36,8 +37,8 @@ export interface BatchDeps {
 }
 
 /** Names a run after what it catalogues: the same selection, model and analysis resume the same run. */
-export function runIdOf(o: BackfillOptions, modelId: string, analysisVersion: string, salt = ''): string {
-  const h = createHash('sha256').update(JSON.stringify({ s: selectionOf(o), modelId, analysisVersion, salt }));
+export function runIdOf(o: BackfillOptions, modelId: string, analysisVersion: string): string {
+  const h = createHash('sha256').update(JSON.stringify({ s: selectionOf(o), modelId, analysisVersion }));
   return h.digest('hex').slice(0, 12);
 }
 
@@ -55,27 +56,15 @@ export async function runBatchBackfill(
   const o = BackfillOptions.parse(input);
   const b = BatchModeOptions.parse(batchInput);
   const staging = new StagingStore(deps.s3, b.stagingBucket);
-  const salt = b.restart ? new Date().toISOString() : '';
-  const runId = runIdOf(o, deps.model.id, deps.prompt.analysisVersion, salt);
-  const layout = stagingLayout(runId);
-  const log = deps.logger?.child({ runId });
-  const saved = await staging.getText(layout.manifest);
-  const now = () => new Date().toISOString();
-  const manifest: RunManifest = saved
-    ? RunManifest.parse(JSON.parse(saved))
-    : RunManifest.parse({
-        version: 1,
-        runId,
-        bucket: o.bucket,
-        modelId: deps.model.id,
-        analysisVersion: deps.prompt.analysisVersion,
-        createdAt: now(),
-        updatedAt: now(),
-      });
-  const save = async () => {
-    manifest.updatedAt = now();
-    await staging.putText(layout.manifest, JSON.stringify(manifest));
-  };
+  const baseId = runIdOf(o, deps.model.id, deps.prompt.analysisVersion);
+  const { manifest, resumed, save } = await openManifest(staging, stagingLayout(baseId).manifest, b.restart, {
+    runId: baseId,
+    bucket: o.bucket,
+    modelId: deps.model.id,
+    analysisVersion: deps.prompt.analysisVersion,
+  });
+  const layout = stagingLayout(manifest.runId);
+  const log = deps.logger?.child({ runId: manifest.runId });
   const fallback = new Fallback(deps.sqs, deps.queueUrl, o.bucket, log);
   const done = (outcome: BatchSummary['outcome'], notes: string[] = []) =>
     summarise(manifest, fallback, {
@@ -88,18 +77,12 @@ export async function runBatchBackfill(
     log?.info('this batch run is already complete: nothing to submit (--restart starts a new one)');
     return done('already-complete');
   }
-  if (saved) log?.info({ jobs: manifest.jobs.length }, 'resuming the batch run from its manifest');
+  if (resumed) log?.info({ jobs: manifest.jobs.length }, 'resuming the batch run from its manifest');
 
   log?.info({ phase: 'listing' }, 'listing the bucket');
-  const listing =
-    manifest.listed === undefined ? undefined : listingFromJsonl((await staging.getText(layout.listing)) ?? '');
-  const objects =
-    listing ?? (await listObjects(o, { ...deps, analysisVersion: deps.prompt.analysisVersion, logger: log })).objects;
-  if (!listing) {
-    await staging.putText(layout.listing, listingToJsonl(objects), 'application/jsonl');
-    manifest.listed = objects.length;
-    await save();
-  }
+  const objects = await listOnce(manifest, staging, layout.listing, save, () =>
+    listObjects(o, { ...deps, analysisVersion: deps.prompt.analysisVersion, logger: log }),
+  );
 
   const notes: string[] = [];
   if (!manifest.prepared && manifest.jobs.length === 0 && objects.length < b.minRecordsPerJob) {
@@ -132,6 +115,52 @@ export async function runBatchBackfill(
   manifest.complete = manifest.jobs.every((j) => j.done);
   await save();
   return done(manifest.complete ? 'complete' : 'aborted', notes);
+}
+
+/**
+ * The run's manifest from the staging bucket, or a new one; `save` rewrites it. A restart starts the next generation,
+ * whose folders and job names differ from every earlier one's.
+ */
+async function openManifest(
+  staging: StagingStore,
+  key: string,
+  restart: boolean,
+  init: Pick<RunManifest, 'runId' | 'bucket' | 'modelId' | 'analysisVersion'>,
+) {
+  const text = await staging.getText(key);
+  const saved = text === undefined ? undefined : RunManifest.parse(JSON.parse(text));
+  const now = () => new Date().toISOString();
+  const generation = restart && saved ? saved.generation + 1 : 0;
+  const fresh = RunManifest.parse({
+    version: 1,
+    ...init,
+    runId: generation === 0 ? init.runId : `${init.runId}-r${generation}`,
+    generation,
+    createdAt: now(),
+    updatedAt: now(),
+  });
+  const manifest: RunManifest = saved && !restart ? saved : fresh;
+  const save = async () => {
+    manifest.updatedAt = now();
+    await staging.putText(key, JSON.stringify(manifest));
+  };
+  return { manifest, resumed: saved !== undefined && !restart, save };
+}
+
+/** The run's listing: listed once and saved, so a resumed run works on the same objects. */
+async function listOnce(
+  manifest: RunManifest,
+  staging: StagingStore,
+  key: string,
+  save: () => Promise<void>,
+  list: () => Promise<{ objects: ListedObject[] }>,
+): Promise<ListedObject[]> {
+  if (manifest.listed !== undefined) return listingFromJsonl((await staging.getText(key)) ?? '');
+  const { objects } = await list();
+  await staging.putText(key, listingToJsonl(objects), 'application/jsonl');
+  manifest.listed = objects.length;
+  await save();
+  return objects;
 }
 
 function modelInputOf(deps: BatchDeps): ModelInputSettings {

@@ -10,7 +10,10 @@ import { makeImages, putQuietly } from './helpers.ts';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** `npm run backfill -- --mode batch ...` as a child process (tsx as a loader: a SIGKILL hits the command itself). */
-function backfill(args: string[], env: Record<string, string>): { child: ChildProcess; exit: Promise<string> } {
+function backfill(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; exit: Promise<string>; code: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/backfill.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
@@ -19,7 +22,8 @@ function backfill(args: string[], env: Record<string, string>): { child: ChildPr
   let stdout = '';
   child.stdout?.on('data', (d) => (stdout += d));
   child.stderr?.on('data', () => {});
-  return { child, exit: new Promise((resolve) => child.on('close', () => resolve(stdout))) };
+  const code = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return { child, exit: code.then(() => stdout), code };
 }
 
 let system: System;
@@ -68,4 +72,14 @@ describe('backfill --mode batch, killed and started again', () => {
     // Every image answered exactly once across both runs.
     expect((system.stack.bedrock?.stats().batchRecords ?? 0) - recordsBefore).toBe(300);
   }, 240_000);
+
+  it('exits 2 on an unknown --mode and 3 without BATCH_BUCKET or BATCH_ROLE_ARN', async () => {
+    const env = system.stack.env;
+    const base = ['--bucket', system.stack.bucket, '--prefix', 'none/'];
+    expect(await backfill([...base, '--mode', 'fast'], env).code).toBe(2);
+    const { BATCH_BUCKET: _b, BATCH_ROLE_ARN: _r, ...without } = env;
+    expect(
+      await backfill([...base, '--mode', 'batch'], { ...without, BATCH_BUCKET: '', BATCH_ROLE_ARN: '' }).code,
+    ).toBe(3);
+  }, 60_000);
 });
