@@ -1,4 +1,5 @@
-import { CATALOGUE_TOOL, descriptionJsonSchema } from '../../shared/catalogue.ts';
+import { descriptionJsonSchema } from '../../shared/catalogue.ts';
+import { CATALOGUE_TOOL_DESCRIPTION, CATALOGUE_TOOL_NAME } from '../../shared/modelRequest.ts';
 
 /**
  * Tokens per image as Claude counts them, for the dry run's cost and time. The worker shrinks each image to fit
@@ -57,8 +58,8 @@ export function imageTokens(width: number, height: number, maxEdge: number): num
 export function requestTextChars(prompt: string, categories?: readonly string[]): number {
   return (
     prompt.length +
-    CATALOGUE_TOOL.name.length +
-    CATALOGUE_TOOL.description.length +
+    CATALOGUE_TOOL_NAME.length +
+    CATALOGUE_TOOL_DESCRIPTION.length +
     JSON.stringify(descriptionJsonSchema(categories)).length
   );
 }
