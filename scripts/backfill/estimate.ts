@@ -10,8 +10,8 @@ import { CATALOGUE_TOOL_DESCRIPTION, CATALOGUE_TOOL_NAME } from '../../shared/mo
  */
 
 /** Claude's own downscale (Anthropic's vision documentation). */
-export const CLAUDE_MAX_LONG_EDGE = 1568;
-export const CLAUDE_MAX_PIXELS = 1_150_000;
+const CLAUDE_MAX_LONG_EDGE = 1568;
+const CLAUDE_MAX_PIXELS = 1_150_000;
 
 /**
  * Output tokens of one catalogue entry when nothing better is known: a two-sentence summary, a category, about five
@@ -55,7 +55,7 @@ export function imageTokens(width: number, height: number, maxEdge: number): num
 }
 
 /** Characters of the text every request carries: the prompt and the forced tool's definition. */
-export function requestTextChars(prompt: string, categories?: readonly string[]): number {
+function requestTextChars(prompt: string, categories?: readonly string[]): number {
   return (
     prompt.length +
     CATALOGUE_TOOL_NAME.length +
