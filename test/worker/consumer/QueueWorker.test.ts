@@ -11,7 +11,7 @@ import { ThrottledError } from '../../../shared/errors.ts';
 import { SqsDeadLetterSink } from '../../../worker/adapters/SqsDeadLetterSink.ts';
 import { QueueWorker } from '../../../worker/consumer/QueueWorker.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../../../worker/ports.ts';
-import { fakePipeline, ScriptedDescriber, sampleDescription } from '../../helpers/fakes.ts';
+import { fakePipeline, ScriptedDescriber } from '../../helpers/fakes.ts';
 import { OutcomeSpy } from '../../helpers/outcomeSpy.ts';
 import { pollUntil } from '../../helpers/system.ts';
 import { capturingLogger, created, makeS3EventMessage } from './helpers.ts';
