@@ -1,20 +1,16 @@
-import { descriptionJsonSchema } from '../../shared/catalogue.ts';
-import { CATALOGUE_TOOL_NAME } from '../../worker/adapters/BedrockDescriber.ts';
+import { CATALOGUE_TOOL, descriptionJsonSchema } from '../../shared/catalogue.ts';
 
 /**
  * Tokens per image as Claude counts them, for the dry run's cost and time. The worker shrinks each image to fit
  * IMAGE_MAX_EDGE × IMAGE_MAX_EDGE (never enlarging); Claude then scales it down itself to a long edge of at most
  * 1568 px and about 1.15 MP, and counts ⌈w × h / 750⌉ tokens for it. Each request also carries the prompt and the
  * tool definition (name, description, JSON schema: about 4 characters a token), the system prompt Claude adds for
- * tool use (model-dependent, see shared/pricing.ts) and, as output, the tool call with the catalogue entry.
+ * tool use (model-dependent, see shared/modelTable.ts) and, as output, the tool call with the catalogue entry.
  */
 
 /** Claude's own downscale (Anthropic's vision documentation). */
 export const CLAUDE_MAX_LONG_EDGE = 1568;
 export const CLAUDE_MAX_PIXELS = 1_150_000;
-
-/** The worker's tool description (worker/adapters/BedrockDescriber.ts), counted with the request text. */
-const TOOL_DESCRIPTION = 'Record the catalogue entry for the image.';
 
 /**
  * Output tokens of one catalogue entry when nothing better is known: a two-sentence summary, a category, about five
@@ -61,8 +57,8 @@ export function imageTokens(width: number, height: number, maxEdge: number): num
 export function requestTextChars(prompt: string, categories?: readonly string[]): number {
   return (
     prompt.length +
-    CATALOGUE_TOOL_NAME.length +
-    TOOL_DESCRIPTION.length +
+    CATALOGUE_TOOL.name.length +
+    CATALOGUE_TOOL.description.length +
     JSON.stringify(descriptionJsonSchema(categories)).length
   );
 }

@@ -4,11 +4,9 @@ import {
   type ConverseCommandOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { errorName, httpStatusOf } from '../../shared/awsErrors.ts';
-import { descriptionJsonSchema, ImageDescription } from '../../shared/catalogue.ts';
+import { CATALOGUE_TOOL, descriptionJsonSchema, ImageDescription } from '../../shared/catalogue.ts';
 import { ModelOutputError, ModelRequestError, ThrottledError, TransientError } from '../../shared/errors.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../ports.ts';
-
-export const CATALOGUE_TOOL_NAME = 'record_catalogue_entry';
 
 export interface BedrockDescriberOptions {
   modelId: string;
@@ -62,13 +60,13 @@ export class BedrockDescriber implements Describer {
             tools: [
               {
                 toolSpec: {
-                  name: CATALOGUE_TOOL_NAME,
-                  description: 'Record the catalogue entry for the image.',
+                  name: CATALOGUE_TOOL.name,
+                  description: CATALOGUE_TOOL.description,
                   inputSchema: { json: this.toolSchema as never },
                 },
               },
             ],
-            toolChoice: { tool: { name: CATALOGUE_TOOL_NAME } },
+            toolChoice: { tool: { name: CATALOGUE_TOOL.name } },
           },
         }),
         { abortSignal: signal },
@@ -78,9 +76,9 @@ export class BedrockDescriber implements Describer {
       throw translateBedrockError(error, timeout.aborted);
     }
     const usage = { inputTokens: out.usage?.inputTokens ?? 0, outputTokens: out.usage?.outputTokens ?? 0 };
-    const toolUse = out.output?.message?.content?.find((c) => c.toolUse?.name === CATALOGUE_TOOL_NAME)?.toolUse;
+    const toolUse = out.output?.message?.content?.find((c) => c.toolUse?.name === CATALOGUE_TOOL.name)?.toolUse;
     if (!toolUse) {
-      throw new ModelOutputError(`the model did not call ${CATALOGUE_TOOL_NAME} (stopReason ${out.stopReason})`, {
+      throw new ModelOutputError(`the model did not call ${CATALOGUE_TOOL.name} (stopReason ${out.stopReason})`, {
         context: { usage, stopReason: out.stopReason },
       });
     }
