@@ -15,8 +15,7 @@ import { drive, FakeBedrock } from './fakes.ts';
 // machine; the lower bound (USED) only says that the workers' shares add up to the quota, not to a fraction of it
 // (a share divided twice would give under a quarter). How much of the quota the fleet really uses (95% and more)
 // is the benchmark's to measure (npm run bench:quota), and the exact arithmetic the fake-clock tests'
-// (QuotaLimiter.test.ts): on a heavily loaded machine (load 16 on 2 cores) this file measured 71% where an idle one gives
-// over 90%.
+// (QuotaLimiter.test.ts). On a heavily loaded machine (load 16 on 2 cores) this file measured 71% of the quota.
 
 const MINUTE = 1000;
 const QUOTA = { rpm: 2000, tpm: 240_000 };
