@@ -4,7 +4,7 @@
  * left-pad; right-padding is what S3 does today). We store the padded form (`seq`), so DynamoDB's own string `<`
  * in a condition expression compares sequencers correctly.
  */
-const SEQ_WIDTH = 40;
+export const SEQ_WIDTH = 40;
 
 /** The sequence of a write that carries no S3 sequencer (a backfill message): older than any event. */
 export const NO_SEQUENCE = '0'.repeat(SEQ_WIDTH);
