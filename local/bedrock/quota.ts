@@ -9,9 +9,9 @@ import {
 
 export type { MinuteBucket, ModelQuotaStats, QuotaCounters, QuotaStats } from './quotaStats.ts';
 
-export type ThrottleReason = 'requests' | 'tokens';
+type ThrottleReason = 'requests' | 'tokens';
 
-export const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
+const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
   requests: 'Too many requests, please wait before trying again.',
   tokens: 'Too many tokens, please wait before trying again.',
 };

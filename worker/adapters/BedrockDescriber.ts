@@ -4,8 +4,9 @@ import {
   type ConverseCommandOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { errorName, httpStatusOf } from '../../shared/awsErrors.ts';
-import { CATALOGUE_TOOL, descriptionJsonSchema, ImageDescription } from '../../shared/catalogue.ts';
+import { descriptionJsonSchema, ImageDescription } from '../../shared/catalogue.ts';
 import { ModelOutputError, ModelRequestError, ThrottledError, TransientError } from '../../shared/errors.ts';
+import { CATALOGUE_TOOL_DESCRIPTION, CATALOGUE_TOOL_NAME } from '../../shared/modelRequest.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../ports.ts';
 
 export interface BedrockDescriberOptions {
@@ -60,13 +61,13 @@ export class BedrockDescriber implements Describer {
             tools: [
               {
                 toolSpec: {
-                  name: CATALOGUE_TOOL.name,
-                  description: CATALOGUE_TOOL.description,
+                  name: CATALOGUE_TOOL_NAME,
+                  description: CATALOGUE_TOOL_DESCRIPTION,
                   inputSchema: { json: this.toolSchema as never },
                 },
               },
             ],
-            toolChoice: { tool: { name: CATALOGUE_TOOL.name } },
+            toolChoice: { tool: { name: CATALOGUE_TOOL_NAME } },
           },
         }),
         { abortSignal: signal },
@@ -76,9 +77,9 @@ export class BedrockDescriber implements Describer {
       throw translateBedrockError(error, timeout.aborted);
     }
     const usage = { inputTokens: out.usage?.inputTokens ?? 0, outputTokens: out.usage?.outputTokens ?? 0 };
-    const toolUse = out.output?.message?.content?.find((c) => c.toolUse?.name === CATALOGUE_TOOL.name)?.toolUse;
+    const toolUse = out.output?.message?.content?.find((c) => c.toolUse?.name === CATALOGUE_TOOL_NAME)?.toolUse;
     if (!toolUse) {
-      throw new ModelOutputError(`the model did not call ${CATALOGUE_TOOL.name} (stopReason ${out.stopReason})`, {
+      throw new ModelOutputError(`the model did not call ${CATALOGUE_TOOL_NAME} (stopReason ${out.stopReason})`, {
         context: { usage, stopReason: out.stopReason },
       });
     }
