@@ -17,23 +17,31 @@ export const ModelQuota = z.object({
   tpm: z.number().int().positive(),
   /** Quota weight of an output token: 1 on Claude 3 models, 5 on newer ones. */
   outputBurndown: z.number().min(1).max(10),
+  /** Tokens per day (rolling 1,440 quota minutes, settled as per minute); unset: not limited. */
+  tpd: z.number().int().positive().optional(),
 });
 export type ModelQuota = z.infer<typeof ModelQuota>;
 
-/** Claude 3 Haiku on-demand in us-east-1: 1,000 requests/min, 2,000,000 tokens/min, output counted once. */
+/**
+ * 1,000 requests/min, 2,000,000 tokens/min. The burndown here applies only when set explicitly (option, flag or
+ * admin route); otherwise each model counts output with its own burndown from the model table.
+ */
 export const DEFAULT_QUOTA: ModelQuota = { rpm: 1000, tpm: 2_000_000, outputBurndown: 1 };
 
-export type ThrottleReason = 'requests' | 'tokens';
+export type ThrottleReason = 'requests' | 'tokens' | 'day';
 
 export const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
   requests: 'Too many requests, please wait before trying again.',
   tokens: 'Too many tokens, please wait before trying again.',
+  day: 'Too many tokens per day, please wait before trying again.',
 };
 
 /** A request's hold on the quota, from admission until it is settled or released. */
 export interface QuotaTicket {
   readonly modelKey: string;
   readonly reserved: number;
+  /** Quota weight of an output token for this request. */
+  readonly burndown: number;
 }
 
 export type Admission = { ok: true; ticket: QuotaTicket } | { ok: false; reason: ThrottleReason; message: string };
@@ -65,6 +73,7 @@ class Ticket implements QuotaTicket {
     readonly reserved: number,
     readonly entry: Entry,
     readonly state: ModelState,
+    readonly burndown: number,
   ) {}
 }
 
@@ -87,6 +96,8 @@ export class QuotaKeeper {
   private readonly now: () => number;
   private readonly maxMinutes: number;
   private defaults: ModelQuota;
+  /** Whether the default burndown was set explicitly (else each model's own, from the model table, applies). */
+  private burndownSet: boolean;
   private overrides: Record<string, Partial<ModelQuota>>;
   private readonly models = new Map<string, ModelState>();
   private epoch: number;
@@ -97,6 +108,7 @@ export class QuotaKeeper {
     this.now = options.now ?? (() => performance.now());
     this.maxMinutes = options.maxMinutes ?? 1440;
     this.defaults = ModelQuota.parse({ ...DEFAULT_QUOTA, ...options.quota });
+    this.burndownSet = options.quota?.outputBurndown !== undefined;
     this.overrides = {};
     for (const [model, quota] of Object.entries(options.models ?? {})) this.setQuota(quota, model);
     this.epoch = this.now();
@@ -114,6 +126,7 @@ export class QuotaKeeper {
   setQuota(patch: Partial<ModelQuota>, modelKey?: string): void {
     if (modelKey === undefined) {
       this.defaults = ModelQuota.parse({ ...this.defaults, ...patch });
+      if (patch.outputBurndown !== undefined) this.burndownSet = true;
     } else {
       const merged = { ...this.overrides[modelKey], ...patch };
       ModelQuota.partial().parse(merged);
@@ -125,8 +138,11 @@ export class QuotaKeeper {
     }
   }
 
-  /** Asks to start a request that reserves `reserveTokens` (input + max_tokens). */
-  admit(modelKey: string, reserveTokens: number): Admission {
+  /**
+   * Asks to start a request that reserves `reserveTokens` (input + max_tokens). `modelBurndown` is the model's own
+   * burndown (the model table), used unless a burndown was set for this model or as the default.
+   */
+  admit(modelKey: string, reserveTokens: number, modelBurndown?: number): Admission {
     const now = this.now();
     const state = this.stateOf(modelKey);
     const quota = this.quotaOf(modelKey);
@@ -136,7 +152,8 @@ export class QuotaKeeper {
     bucket.requests++;
     const windowRequests = state.entries.length - state.head;
     let reason: ThrottleReason | undefined;
-    if (windowRequests + 1 > quota.rpm) reason = 'requests';
+    if (quota.tpd !== undefined && this.dayTokens(state) + reserveTokens > quota.tpd) reason = 'day';
+    else if (windowRequests + 1 > quota.rpm) reason = 'requests';
     else if (state.windowTokens + reserveTokens > quota.tpm) reason = 'tokens';
     if (reason) {
       state.counters.throttled[reason]++;
@@ -144,6 +161,9 @@ export class QuotaKeeper {
       else bucket.throttledTokens++;
       return { ok: false, reason, message: THROTTLE_MESSAGES[reason] };
     }
+    const explicit =
+      this.overrides[modelKey]?.outputBurndown ?? (this.burndownSet ? this.defaults.outputBurndown : undefined);
+    const burndown = explicit ?? modelBurndown ?? this.defaults.outputBurndown;
     const entry: Entry = { at: now, tokens: reserveTokens, inWindow: true, bucket };
     state.entries.push(entry);
     state.windowTokens += reserveTokens;
@@ -152,14 +172,21 @@ export class QuotaKeeper {
     bucket.accepted++;
     bucket.tokensReserved += reserveTokens;
     bucket.tokensCharged += reserveTokens;
-    return { ok: true, ticket: new Ticket(modelKey, reserveTokens, entry, state) };
+    return { ok: true, ticket: new Ticket(modelKey, reserveTokens, entry, state, burndown) };
+  }
+
+  /** Tokens charged in the last 1,440 quota minutes (the kept minute buckets), for the daily budget. */
+  private dayTokens(state: ModelState): number {
+    let sum = 0;
+    for (const m of state.minutes) sum += m.tokensCharged;
+    return sum;
   }
 
   /** Ends a request with its real usage: it now counts input + output × outputBurndown. Idempotent. */
   settle(ticket: QuotaTicket, usage: { inputTokens: number; outputTokens: number }): void {
     const t = this.own(ticket);
     if (!t) return;
-    const charged = usage.inputTokens + usage.outputTokens * this.quotaOf(t.modelKey).outputBurndown;
+    const charged = usage.inputTokens + usage.outputTokens * t.burndown;
     this.finish(t, charged);
     const state = this.stateOf(t.modelKey);
     state.counters.inputTokens += usage.inputTokens;
@@ -202,6 +229,7 @@ export class QuotaKeeper {
       totals.accepted += c.accepted;
       totals.throttled.requests += c.throttled.requests;
       totals.throttled.tokens += c.throttled.tokens;
+      totals.throttled.day += c.throttled.day;
       totals.inFlight += c.inFlight;
       totals.inputTokens += c.inputTokens;
       totals.outputTokens += c.outputTokens;

@@ -1,7 +1,8 @@
 import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
 import { itemId, searchTextOf } from '../../shared/catalogue.ts';
-import { ImageRejectedError, ModelRequestError, RetryBudgetExhaustedError } from '../../shared/errors.ts';
+import { ImageRejectedError, RetryBudgetExhaustedError } from '../../shared/errors.ts';
 import type { ObjectEvent } from '../../shared/messages.ts';
+import { redactAwsIdentifiers } from '../../shared/modelFaults.ts';
 import { normaliseSequencer } from '../../shared/sequencer.ts';
 import type { CatalogueStore, Describer, ImageSource, PreparedImage, ThumbnailStore } from '../ports.ts';
 import type { Outcome } from './outcome.ts';
@@ -162,13 +163,9 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     try {
       described = await deps.describer.describe({ image: prepared.image, prompt: deps.prompt.text, signal });
     } catch (error) {
-      if (error instanceof ModelRequestError) {
-        const rejection = new ImageRejectedError(
-          'MODEL_REFUSED',
-          `the model service refused the image: ${error.message}`,
-        );
-        return reject(event, deps, seq, existing, rejection, fetched.size);
-      }
+      // Only what the describer decided is about this image is stored as a rejection (configuration faults and the
+      // daily budget pause the fleet instead; see worker/model/ModelGate.ts).
+      if (error instanceof ImageRejectedError) return reject(event, deps, seq, existing, error, fetched.size);
       throw error;
     }
   }
@@ -256,7 +253,8 @@ async function reject(
     versionId: event.versionId,
     size: size ?? event.size,
     analysisVersion: deps.prompt.analysisVersion,
-    reason: error.message,
+    // Our own short messages only; redacted once more so no ARN or account id is ever stored or shown.
+    reason: redactAwsIdentifiers(error.message),
     reasonCode: error.reason,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
