@@ -48,6 +48,15 @@ export const ImageDescription = z.object({
 });
 export type ImageDescription = z.infer<typeof ImageDescription>;
 
+/**
+ * The one tool the model is forced to call: its input is the catalogue entry, so the answer is JSON by construction.
+ * The worker sends it; the backfill's estimate counts its characters as part of every request.
+ */
+export const CATALOGUE_TOOL = {
+  name: 'record_catalogue_entry',
+  description: 'Record the catalogue entry for the image.',
+} as const;
+
 /** JSON Schema of {@link ImageDescription}, the forced tool's input schema. */
 export function descriptionJsonSchema(categories?: readonly string[]): Record<string, unknown> {
   const schema = categories?.length

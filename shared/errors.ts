@@ -9,6 +9,15 @@ export abstract class CatalogueError extends Error {
   abstract readonly retryable: boolean;
   readonly context: Record<string, unknown>;
 
+  /**
+   * True when no retry within this delivery can help: the work on the record ends here. Final and not retryable:
+   * settled for good (a rejected image, a poison message). Final and retryable: this process gave up (its retry
+   * budget ran out) and leaves the message to SQS redelivery. Not final: retry later. Defaults to `!retryable`.
+   */
+  get final(): boolean {
+    return !this.retryable;
+  }
+
   constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -17,7 +26,14 @@ export abstract class CatalogueError extends Error {
 
   /** A plain object for structured logs. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, retryable: this.retryable, message: this.message, ...this.context };
+    return {
+      name: this.name,
+      code: this.code,
+      retryable: this.retryable,
+      final: this.final,
+      message: this.message,
+      ...this.context,
+    };
   }
 }
 
@@ -119,7 +135,12 @@ export type ModelFaultKind =
  */
 export class ModelConfigurationError extends CatalogueError {
   readonly code = 'MODEL_CONFIGURATION';
+  /** Retrying the call cannot help... */
   readonly retryable = false;
+  /** ...but nothing about the record is settled: it waits for the fix (the fleet pauses; see ModelGate). */
+  override get final(): boolean {
+    return false;
+  }
   constructor(
     readonly kind: ModelFaultKind,
     readonly modelId: string,
@@ -137,6 +158,10 @@ export class ModelConfigurationError extends CatalogueError {
 export class DailyQuotaExhaustedError extends CatalogueError {
   readonly code = 'QUOTA_DAILY_EXHAUSTED';
   readonly retryable = false;
+  /** The record waits for the budget to return: never failed, never dead-lettered. */
+  override get final(): boolean {
+    return false;
+  }
 }
 
 /** The answer stopped at `max_tokens`: retrying at the same budget repeats it. Carries the budget it hit. */
@@ -162,6 +187,10 @@ export class ModelPausedError extends CatalogueError {
 export class RetryBudgetExhaustedError extends CatalogueError {
   readonly code = 'RETRY_BUDGET_EXHAUSTED';
   readonly retryable = true;
+  /** This process is done with the record (retrying again here would only burn quota); SQS may redeliver it. */
+  override get final(): boolean {
+    return true;
+  }
 }
 
 /** True when an error may succeed if tried again later. Unknown errors count as retryable: never lose an image. */

@@ -1,4 +1,5 @@
 import type { ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { CATALOGUE_TOOL } from './catalogue.ts';
 import { type ModelTraits, resolveModel, traitsOf } from './models.ts';
 
 /**
@@ -10,8 +11,8 @@ import { type ModelTraits, resolveModel, traitsOf } from './models.ts';
  * on the tool where the model supports it.
  */
 
-export const CATALOGUE_TOOL_NAME = 'record_catalogue_entry';
-export const CATALOGUE_TOOL_DESCRIPTION = 'Record the catalogue entry for the image.';
+export const CATALOGUE_TOOL_NAME = CATALOGUE_TOOL.name;
+export const CATALOGUE_TOOL_DESCRIPTION = CATALOGUE_TOOL.description;
 /** The user turn's text beside the image: the instructions are in the system prompt. */
 export const USER_INSTRUCTION = `Describe this image by calling ${CATALOGUE_TOOL_NAME}.`;
 

@@ -8,7 +8,7 @@ import { BedrockError } from './errors.ts';
 import { type FaultInjector, type FaultKind, malformToolInput } from './faults.ts';
 import { type CheckedImage, checkImage } from './images.ts';
 import { parseInvoke } from './invokeRequest.ts';
-import { type AccessList, modelInfoOf } from './modelRules.ts';
+import { type AccessList, checkModelRules, modelInfoOf } from './modelRules.ts';
 import type { QuotaKeeper } from './quota.ts';
 import type { ModelCall, ModelInfo } from './requests.ts';
 import { type Answer, chosenTool, converseResponse, invokeResponse, type StopReason } from './responses.ts';
@@ -92,6 +92,7 @@ export class ModelService {
       model = modelInfoOf(rawModelId);
       this.access?.check(model);
       call = api === 'converse' ? parseConverse(body, model) : parseInvoke(body, model);
+      checkModelRules(call, model.row);
       images = await Promise.all(call.images.map(checkImage));
     } catch (error) {
       if (!(error instanceof BedrockError)) throw error;

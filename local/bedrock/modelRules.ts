@@ -2,6 +2,8 @@ import { type ModelRow, resolveModel } from '../../shared/models.ts';
 import { BedrockError, validationError } from './errors.ts';
 import type { ModelCall, ModelInfo } from './requests.ts';
 
+export type { CallParams } from './requests.ts';
+
 /**
  * The stand-in's model rules, from the same model table the worker uses (shared/modelTable.ts), so it is never
  * kinder than the service: unknown ids are refused, end-of-life ids answer 404, a bare id of a profile-only model
@@ -61,18 +63,6 @@ export class AccessList {
 function keyOf(name: string): string {
   if (name === '*') return name;
   return resolveModel(name).row?.key ?? name;
-}
-
-/** Sampling and thinking parameters of a request, as both APIs carry them. */
-export interface CallParams {
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  thinking?: { type: string; budget_tokens?: number };
-  /** Tools with `strict: true`. */
-  strictTools: number;
-  /** A JSON-schema output format was asked for (Converse `outputConfig.textFormat`, native `output_config.format`). */
-  jsonSchemaOutput: boolean;
 }
 
 /** Enforces the model's parameter rules on a parsed request. */

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ModelRow } from '../../shared/models.ts';
 import { validationError } from './errors.ts';
-import { type CallParams, checkModelRules } from './modelRules.ts';
 
 /**
  * What the two request bodies the stand-in understands (Converse, and InvokeModel with Anthropic's Messages body:
@@ -24,6 +23,18 @@ export interface ToolSpec {
 }
 
 export type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
+
+/** Sampling, thinking and structured-output parameters of a request, as both APIs carry them. */
+export interface CallParams {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  thinking?: { type: string; budget_tokens?: number };
+  /** Tools with `strict: true`. */
+  strictTools: number;
+  /** A JSON-schema output format was asked for (Converse `outputConfig.textFormat`, native `output_config.format`). */
+  jsonSchemaOutput: boolean;
+}
 
 export interface ModelCall {
   api: 'converse' | 'invoke';
@@ -97,5 +108,4 @@ export function checkCommon(call: ModelCall, firstRole: string | undefined, mode
   if (call.toolChoice?.type === 'tool' && !names.has(call.toolChoice.name)) {
     throw validationError(`Tool '${call.toolChoice.name}' named in toolChoice is not among the tools.`);
   }
-  checkModelRules(call, model.row);
 }

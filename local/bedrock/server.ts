@@ -9,8 +9,9 @@ import type { Analyser } from './analysers/types.ts';
 import { type BedrockError, validationError } from './errors.ts';
 import { FaultInjector, type FaultOptions, type FaultSettings } from './faults.ts';
 import { type Api, emptyServiceCounters, ModelService, type ServiceCounters } from './ModelService.ts';
+import { ModelQuota } from './modelQuota.ts';
 import { AccessList } from './modelRules.ts';
-import { ModelQuota, type ModelQuotaStats, type QuotaCounters, QuotaKeeper } from './quota.ts';
+import { type ModelQuotaStats, type QuotaCounters, QuotaKeeper } from './quota.ts';
 
 export interface BedrockStandInOptions {
   /** Interface to listen on. Default '127.0.0.1'. */

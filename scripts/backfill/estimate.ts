@@ -1,5 +1,4 @@
-import { descriptionJsonSchema } from '../../shared/catalogue.ts';
-import { CATALOGUE_TOOL_NAME } from '../../worker/adapters/BedrockDescriber.ts';
+import { CATALOGUE_TOOL, descriptionJsonSchema } from '../../shared/catalogue.ts';
 
 /**
  * Tokens per image as Claude counts them, for the dry run's cost and time. The worker shrinks each image to fit
@@ -12,9 +11,6 @@ import { CATALOGUE_TOOL_NAME } from '../../worker/adapters/BedrockDescriber.ts';
 /** Claude's own downscale (Anthropic's vision documentation). */
 export const CLAUDE_MAX_LONG_EDGE = 1568;
 export const CLAUDE_MAX_PIXELS = 1_150_000;
-
-/** The worker's tool description (worker/adapters/BedrockDescriber.ts), counted with the request text. */
-const TOOL_DESCRIPTION = 'Record the catalogue entry for the image.';
 
 /**
  * Output tokens of one catalogue entry when nothing better is known: a two-sentence summary, a category, about five
@@ -61,8 +57,8 @@ export function imageTokens(width: number, height: number, maxEdge: number): num
 export function requestTextChars(prompt: string, categories?: readonly string[]): number {
   return (
     prompt.length +
-    CATALOGUE_TOOL_NAME.length +
-    TOOL_DESCRIPTION.length +
+    CATALOGUE_TOOL.name.length +
+    CATALOGUE_TOOL.description.length +
     JSON.stringify(descriptionJsonSchema(categories)).length
   );
 }
