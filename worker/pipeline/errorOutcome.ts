@@ -5,6 +5,7 @@ import {
   PoisonMessageError,
   type RejectionReason,
 } from '../../shared/errors.ts';
+import { redactAwsIdentifiers } from '../../shared/modelFaults.ts';
 
 /**
  * What an error means for the work it interrupted. The one place where errors become outcomes: the pipeline, the
@@ -26,6 +27,12 @@ export type ErrorOutcome =
  * {@link CatalogueError}) are retried: a surprise must never lose an image.
  */
 export function outcomeOfError(error: unknown, signal?: AbortSignal): ErrorOutcome {
+  const outcome = outcomeOf(error, signal);
+  // Outcomes are logged, counted and shown (npm start prints them): never with an ARN or an account id.
+  return outcome.outcome === 'abort' ? outcome : { ...outcome, reason: redactAwsIdentifiers(outcome.reason) };
+}
+
+function outcomeOf(error: unknown, signal?: AbortSignal): ErrorOutcome {
   if (signal?.aborted) return { outcome: 'abort' };
   if (error instanceof ImageRejectedError) {
     return { outcome: 'rejected', reasonCode: error.reason, reason: error.message };
