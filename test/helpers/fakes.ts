@@ -7,8 +7,10 @@ import type {
   DescribeResult,
   Describer,
   FetchResult,
+  HeadResult,
   ImageSource,
   ObjectRef,
+  ReadToken,
   WriteResult,
 } from '../../worker/ports.ts';
 
@@ -49,6 +51,31 @@ export class InMemoryStore implements CatalogueStore {
     s.seq = seq;
     return 'written';
   }
+  async replace(item: CatalogueItem, expected: ReadToken): Promise<WriteResult> {
+    const s = this.items.get(item.id);
+    const ok =
+      expected === 'absent' ? !s : s !== undefined && s.seq === expected.seq && s.updatedAt === expected.updatedAt;
+    return this.write(ok, item);
+  }
+  /** Leases by id: owner and expiry (ms since the epoch), as DynamoCatalogueStore keeps them. */
+  readonly claims = new Map<string, { owner: string; until: number }>();
+  claimsTaken = 0;
+  async claim(claimId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const c = this.claims.get(claimId);
+    const now = Date.now();
+    if (c && c.until >= now && c.owner !== owner) return false;
+    if (!c || c.owner !== owner) this.claimsTaken++;
+    this.claims.set(claimId, { owner, until: now + leaseMs });
+    return true;
+  }
+  async release(claimId: string, owner: string): Promise<void> {
+    if (this.claims.get(claimId)?.owner === owner) this.claims.delete(claimId);
+  }
+  async contentInUse(contentHash: string, exceptId: string): Promise<boolean> {
+    return [...this.items.values()].some(
+      (i) => i.id !== exceptId && i.contentHash === contentHash && i.status === 'catalogued',
+    );
+  }
   private write(ok: boolean, item: CatalogueItem): WriteResult {
     if (!ok) return 'superseded';
     this.writes++;
@@ -69,6 +96,12 @@ export class InMemoryBucket implements ImageSource {
   }
   remove(key: string) {
     this.objects.delete(key);
+  }
+  heads = 0;
+  async head(ref: { key: string }): Promise<HeadResult> {
+    this.heads++;
+    const body = this.objects.get(ref.key);
+    return body ? { status: 'present', eTag: etagOf(body), size: body.length } : { status: 'missing' };
   }
   async fetch(ref: ObjectRef, options: { maxBytes: number }): Promise<FetchResult> {
     this.fetches++;

@@ -1,52 +1,42 @@
-import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
-import { itemId, searchTextOf } from '../../shared/catalogue.ts';
-import { ImageRejectedError, ModelRequestError, RetryBudgetExhaustedError } from '../../shared/errors.ts';
+import { itemId } from '../../shared/catalogue.ts';
+import { ImageRejectedError, RetryBudgetExhaustedError } from '../../shared/errors.ts';
 import type { ObjectEvent } from '../../shared/messages.ts';
 import { normaliseSequencer } from '../../shared/sequencer.ts';
-import type { CatalogueStore, Describer, ImageSource, PreparedImage, ThumbnailStore } from '../ports.ts';
+import { analyseAndWrite, type StepResult, tooLarge, writeRejection } from './analyse.ts';
+import { followLiveObject } from './followLiveObject.ts';
 import type { Outcome } from './outcome.ts';
+import type { PipelineDeps } from './pipelineDeps.ts';
+import { dropThumbnail } from './thumbnails.ts';
 
-/** What the image step gives the pipeline (see worker/image/prepare.ts). */
-export interface PreparedForModel {
-  image: PreparedImage;
-  original: { format: string; width: number; height: number; bytes: number };
-  thumbnail?: { body: Buffer; width: number; height: number };
-  contentHash: string;
-}
-
-export interface PipelineDeps {
-  source: ImageSource;
-  store: CatalogueStore;
-  describer: Describer;
-  prepare: (body: Buffer) => Promise<PreparedForModel>;
-  toPixelBox: (
-    box: ImageDescription['labels'][number]['box'],
-    original: { width: number; height: number },
-  ) => { left: number; top: number; width: number; height: number };
-  thumbnails?: ThumbnailStore;
-  prompt: { text: string; analysisVersion: string };
-  maxBytes: number;
-  /** Reuse the analysis of identical bytes already catalogued under another key (SKIP_SAME_CONTENT). Default off. */
-  reuseSameContent?: boolean;
-  now?: () => Date;
-}
+export type { PipelineDeps, PreparedForModel } from './pipelineDeps.ts';
 
 /**
- * One object event through the pipeline: read the item → skip if this content is already catalogued → GetObject
- * with IfMatch → prepare → describe → conditional write. Expected results are returned as an {@link Outcome};
- * only an abort (shutdown) is thrown.
+ * One object event through the pipeline. Events that leave the bytes as they were are `ignored`. Events with an S3
+ * sequencer are ordered by it (conditional writes per key); events without one, and removals that left another
+ * version current, follow the live object (followLiveObject.ts). A removal tombstones the item only when HeadObject
+ * says the key has no current version: a delete of a noncurrent version, an old delete marker's removal, or a forged
+ * or misdirected removal leaves the item alone. Expected results are returned as an {@link Outcome}; only an abort
+ * (shutdown) is thrown.
  */
 export async function processEvent(event: ObjectEvent, deps: PipelineDeps, signal?: AbortSignal): Promise<Outcome> {
   const started = performance.now();
-  const base = { bucket: event.bucket, key: event.key };
-  const done = (o: Omit<Outcome, 'bucket' | 'key' | 'ms'>): Outcome => ({
-    ...base,
+  const done = (o: StepResult): Outcome => ({
+    bucket: event.bucket,
+    key: event.key,
     ...o,
     ms: Math.round(performance.now() - started),
   });
   try {
+    if (event.kind === 'unchanged') {
+      return done({
+        outcome: 'ignored',
+        reason: `${event.eventName} leaves the bytes as they were`,
+        reasonCode: 'BYTES_UNCHANGED',
+      });
+    }
+    if (!event.sequencer) return done(await followLiveObject(event, deps, signal));
     return event.kind === 'removed'
-      ? done(await removeObject(event, deps))
+      ? done(await removeObject(event, deps, signal))
       : done(await catalogueObject(event, deps, signal));
   } catch (error) {
     if (signal?.aborted) throw error;
@@ -62,29 +52,41 @@ export async function processEvent(event: ObjectEvent, deps: PipelineDeps, signa
   }
 }
 
-type Result = Omit<Outcome, 'bucket' | 'key' | 'ms'>;
-
-async function removeObject(event: ObjectEvent, deps: PipelineDeps): Promise<Result> {
-  const now = (deps.now?.() ?? new Date()).toISOString();
+/** A sequenced removal: tombstone only when the key has no current version. */
+async function removeObject(event: ObjectEvent, deps: PipelineDeps, signal?: AbortSignal): Promise<StepResult> {
   const id = itemId(event.bucket, event.key);
+  const seq = normaliseSequencer(event.sequencer);
   const existing = await deps.store.get(id);
+  const live = await deps.source.head(event, { signal });
+  if (live.status === 'present') {
+    if (!(existing && existing.status !== 'removed' && existing.eTag === live.eTag)) {
+      // Another version is current now (the current one was deleted by versionId, or the item is out of date).
+      return followLiveObject(event, deps, signal);
+    }
+    if (existing.seq < seq) await deps.store.advanceSeq(id, live.eTag, seq);
+    return { outcome: 'ignored', reason: 'the key still has a current version', reasonCode: 'CURRENT_VERSION_EXISTS' };
+  }
+  const now = (deps.now?.() ?? new Date()).toISOString();
   const written = await deps.store.putTombstone({
     id,
     bucket: event.bucket,
     key: event.key,
     status: 'removed',
-    seq: normaliseSequencer(event.sequencer),
+    seq,
     sequencer: event.sequencer,
     versionId: event.versionId,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   });
-  return written === 'written'
-    ? { outcome: 'removed' }
-    : { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
+  if (written !== 'written') {
+    return { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
+  }
+  await dropThumbnail(existing, deps);
+  return { outcome: 'removed' };
 }
 
-async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: AbortSignal): Promise<Result> {
+/** A sequenced create: ordered against the stored item by sequencer. */
+async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: AbortSignal): Promise<StepResult> {
   const id = itemId(event.bucket, event.key);
   const seq = normaliseSequencer(event.sequencer);
   const eTag = event.eTag ?? '';
@@ -96,17 +98,22 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     if (existing.seq < seq) await deps.store.advanceSeq(id, eTag, seq);
     return { outcome: 'skipped', reason: 'already catalogued with this content and analysis version' };
   }
-  // Same content under another analysis version is re-analysed whatever the event's age (a backfill carries no
-  // sequencer); other content from an older event than the stored one is stale.
+  // Same content under another analysis version is re-analysed whatever the event's age; other content from an older
+  // event than the stored one is stale.
   if (existing && !sameContent && existing.seq > seq) {
     return { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
   }
+  // A re-analysis of the same content keeps the newest sequencer seen.
+  const order = {
+    seq: existing && existing.seq > seq ? existing.seq : seq,
+    sequencer: event.sequencer ?? existing?.sequencer,
+  };
+  const write = (item: Parameters<typeof deps.store.putContent>[0]) => deps.store.putContent(item);
+  const common = { event, existing, order, write };
   if (event.size !== undefined && event.size > deps.maxBytes) {
-    return reject(
-      event,
+    return writeRejection(
+      common,
       deps,
-      seq,
-      existing,
       new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(event.size, deps.maxBytes)),
     );
   }
@@ -125,143 +132,8 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     return { outcome: 'stale', reason: 'the object no longer exists', reasonCode: 'OBJECT_MISSING' };
   }
   if (fetched.status === 'too-large') {
-    return reject(
-      event,
-      deps,
-      seq,
-      existing,
-      new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(fetched.size, deps.maxBytes)),
-    );
+    const error = new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(fetched.size, deps.maxBytes));
+    return writeRejection(common, deps, error, fetched.size);
   }
-  let prepared: PreparedForModel;
-  try {
-    prepared = await deps.prepare(fetched.body);
-  } catch (error) {
-    if (error instanceof ImageRejectedError) return reject(event, deps, seq, existing, error, fetched.size);
-    throw error;
-  }
-  // Identical bytes under another key: reuse that analysis, no tokens spent.
-  const twin = deps.reuseSameContent
-    ? await deps.store.findByContent(prepared.contentHash, deps.prompt.analysisVersion)
-    : undefined;
-  let described: Awaited<ReturnType<Describer['describe']>>;
-  if (twin?.summary && twin.category && twin.labels && twin.sensitive) {
-    described = {
-      description: {
-        summary: twin.summary,
-        category: twin.category,
-        labels: twin.labels.map(({ name, box }) => ({ name, box })),
-        sensitive: twin.sensitive,
-        text: twin.text ?? '',
-      },
-      usage: { inputTokens: 0, outputTokens: 0 },
-      modelId: twin.modelId ?? 'unknown',
-      attempts: 0,
-    };
-  } else {
-    try {
-      described = await deps.describer.describe({ image: prepared.image, prompt: deps.prompt.text, signal });
-    } catch (error) {
-      if (error instanceof ModelRequestError) {
-        const rejection = new ImageRejectedError(
-          'MODEL_REFUSED',
-          `the model service refused the image: ${error.message}`,
-        );
-        return reject(event, deps, seq, existing, rejection, fetched.size);
-      }
-      throw error;
-    }
-  }
-  let thumbnailKey: string | undefined = twin?.thumbnailKey;
-  if (!thumbnailKey && deps.thumbnails && prepared.thumbnail) {
-    thumbnailKey = `thumbnails/${prepared.contentHash}.webp`;
-    await deps.thumbnails.put(thumbnailKey, prepared.thumbnail.body, 'image/webp');
-  }
-  const d = described.description;
-  const now = (deps.now?.() ?? new Date()).toISOString();
-  const item: CatalogueItem = {
-    id,
-    bucket: event.bucket,
-    key: event.key,
-    status: 'catalogued',
-    // A re-analysis of the same content keeps the newest sequencer seen.
-    seq: existing && existing.seq > seq ? existing.seq : seq,
-    sequencer: event.sequencer ?? existing?.sequencer,
-    eTag,
-    versionId: fetched.versionId ?? event.versionId,
-    size: fetched.size,
-    contentHash: prepared.contentHash,
-    analysisVersion: deps.prompt.analysisVersion,
-    modelId: described.modelId,
-    summary: d.summary,
-    category: d.category.toLowerCase(),
-    labels: d.labels.map((l) => ({ ...l, boxPx: deps.toPixelBox(l.box, prepared.original) })),
-    sensitive: d.sensitive,
-    text: d.text,
-    image: imageFacts(prepared),
-    thumbnailKey,
-    inputTokens: described.usage.inputTokens,
-    outputTokens: described.usage.outputTokens,
-    reusedFrom: twin?.id,
-    searchText: searchTextOf(d),
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-  };
-  const written = await deps.store.putContent(item);
-  const spent = {
-    inputTokens: described.usage.inputTokens,
-    outputTokens: described.usage.outputTokens,
-    modelCalls: described.attempts,
-    ...(twin ? { reused: true } : {}),
-  };
-  return written === 'written'
-    ? { outcome: 'catalogued', ...spent }
-    : { outcome: 'stale', reason: 'a newer result was stored meanwhile', reasonCode: 'SUPERSEDED', ...spent };
-}
-
-function tooLarge(size: number, max: number): string {
-  return `object is ${size} bytes, over the ${max}-byte limit (IMAGE_MAX_BYTES)`;
-}
-
-function imageFacts(p: PreparedForModel): CatalogueItem['image'] {
-  return {
-    format: p.original.format,
-    width: p.original.width,
-    height: p.original.height,
-    bytes: p.original.bytes,
-    preparedWidth: p.image.width,
-    preparedHeight: p.image.height,
-    preparedFormat: p.image.format,
-    preparedBytes: p.image.body.length,
-  };
-}
-
-async function reject(
-  event: ObjectEvent,
-  deps: PipelineDeps,
-  seq: string,
-  existing: CatalogueItem | undefined,
-  error: ImageRejectedError,
-  size?: number,
-): Promise<Result> {
-  const now = (deps.now?.() ?? new Date()).toISOString();
-  const written = await deps.store.putContent({
-    id: itemId(event.bucket, event.key),
-    bucket: event.bucket,
-    key: event.key,
-    status: 'rejected',
-    seq: existing && existing.seq > seq ? existing.seq : seq,
-    sequencer: event.sequencer,
-    eTag: event.eTag,
-    versionId: event.versionId,
-    size: size ?? event.size,
-    analysisVersion: deps.prompt.analysisVersion,
-    reason: error.message,
-    reasonCode: error.reason,
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-  });
-  return written === 'written'
-    ? { outcome: 'rejected', reason: error.message, reasonCode: error.reason }
-    : { outcome: 'stale', reason: 'a newer result was stored meanwhile', reasonCode: 'SUPERSEDED' };
+  return analyseAndWrite({ ...common, eTag, fetched }, deps, signal);
 }
