@@ -1,11 +1,8 @@
 import type { CatalogueItem } from '../../shared/catalogue.ts';
-import { itemId } from '../../shared/catalogue.ts';
 import { ImageRejectedError } from '../../shared/errors.ts';
-import type { ObjectEvent } from '../../shared/messages.ts';
-import { normaliseSequencer } from '../../shared/sequencer.ts';
 import type { ReadToken } from '../ports.ts';
-import { analyseAndWrite, type StepResult, tooLarge, writeRejection } from './analyse.ts';
-import type { PipelineDeps } from './pipelineDeps.ts';
+import { fetchAndCatalogue, tooLarge } from './catalogueObject.ts';
+import { type EventContext, nowIso, type Result } from './deps.ts';
 import { dropThumbnail } from './thumbnails.ts';
 
 /**
@@ -21,35 +18,23 @@ import { dropThumbnail } from './thumbnails.ts';
 
 const MAX_ROUNDS = 4;
 
-type Spent = Pick<StepResult, 'inputTokens' | 'outputTokens' | 'modelCalls'>;
-
-export async function followLiveObject(
-  event: ObjectEvent,
-  deps: PipelineDeps,
-  signal?: AbortSignal,
-): Promise<StepResult> {
-  const id = itemId(event.bucket, event.key);
-  const spent: Required<Spent> = { inputTokens: 0, outputTokens: 0, modelCalls: 0 };
+export async function followLiveObject(ctx: EventContext, signal?: AbortSignal): Promise<Result> {
+  const { deps } = ctx;
+  const event = ctx.event;
+  const spent = { inputTokens: 0, outputTokens: 0, modelCalls: 0 };
   // The outcome reports what every round spent, not only the last.
-  const withSpent = (r: StepResult): StepResult =>
-    spent.modelCalls > 0 || spent.inputTokens > 0 ? { ...r, ...spent } : r;
-  let last: StepResult | undefined;
+  const withSpent = (r: Result): Result => (spent.modelCalls > 0 || spent.inputTokens > 0 ? { ...r, ...spent } : r);
+  let last: Result | undefined;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const existing = await deps.store.get(id);
+    const existing = await deps.store.get(ctx.id);
     const token: ReadToken = existing ? { seq: existing.seq, updatedAt: existing.updatedAt } : 'absent';
     const live = await deps.source.head(event, { signal });
     if (live.status === 'missing') {
       if (last) return withSpent(last);
-      if (event.kind === 'created') {
-        return { outcome: 'stale', reason: 'the object no longer exists', reasonCode: 'OBJECT_MISSING' };
-      }
-      if (existing?.status === 'removed') {
-        return { outcome: 'stale', reason: 'already recorded as removed', reasonCode: 'ALREADY_REMOVED' };
-      }
-      const written = await deps.store.replace(tombstone(event, existing, deps), token);
-      if (written === 'superseded') continue;
-      await dropThumbnail(existing, deps);
-      return { outcome: 'removed' };
+      const removed = await removeIfShown(ctx, existing, token);
+      if (removed) return removed;
+      // Someone wrote the key since we read it: look again.
+      continue;
     }
     const reprocess = round === 0 && event.reprocess === true && event.eTag === live.eTag;
     // A removal only asks whether the item shows the current bytes; a create also wants this analysis version.
@@ -71,13 +56,21 @@ export async function followLiveObject(
         reasonCode: 'ETAG_CHANGED',
       };
     }
-    const result = await catalogueLive(event, deps, existing, token, live, signal);
-    if (result === 'changed') continue;
+    // From here on the context is the live version's: a rejection thrown below is written by the caller through it.
+    Object.assign(ctx, {
+      event: { ...event, kind: 'created', eTag: live.eTag, size: live.size, versionId: undefined },
+      existing,
+      size: undefined,
+      write: (item: CatalogueItem) => deps.store.replace(item, token),
+    } satisfies Partial<EventContext>);
+    if (live.size > deps.maxBytes) throw new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(live.size, deps.maxBytes));
+    const result = await fetchAndCatalogue(ctx, signal);
+    if (result.reasonCode === 'ETAG_CHANGED' || result.reasonCode === 'OBJECT_MISSING') continue;
     spent.inputTokens += result.inputTokens ?? 0;
     spent.outputTokens += result.outputTokens ?? 0;
     spent.modelCalls += result.modelCalls ?? 0;
-    if (result.outcome === 'stale' && result.reasonCode === 'SUPERSEDED') continue;
-    if (result.outcome !== 'catalogued' && result.outcome !== 'rejected') return withSpent(result);
+    if (result.reasonCode === 'SUPERSEDED') continue;
+    if (result.outcome !== 'catalogued') return withSpent(result);
     last = result;
     // Did the object change between our read and our write? Then follow it again.
     const after = await deps.source.head(event, { signal });
@@ -90,50 +83,39 @@ export async function followLiveObject(
   });
 }
 
-/** Catalogues the current version `live`; 'changed' when it is no longer current by the time it is fetched. */
-async function catalogueLive(
-  event: ObjectEvent,
-  deps: PipelineDeps,
+/**
+ * The key has no current version: tombstone the item unless it already is one (for a create: the event is stale).
+ * Undefined when the item changed since it was read.
+ */
+async function removeIfShown(
+  ctx: EventContext,
   existing: CatalogueItem | undefined,
   token: ReadToken,
-  live: { eTag: string; size: number },
-  signal?: AbortSignal,
-): Promise<StepResult | 'changed'> {
-  const eventSeq = normaliseSequencer(event.sequencer);
-  // Keep the newest sequence seen on the key, so older sequenced events stay stale.
-  const order = {
-    seq: existing && existing.seq > eventSeq ? existing.seq : eventSeq,
-    sequencer: event.sequencer ?? existing?.sequencer,
-  };
-  const write = (item: CatalogueItem) => deps.store.replace(item, token);
-  const common = { event, existing, order, write, eTag: live.eTag };
-  if (live.size > deps.maxBytes) {
-    return writeRejection(common, deps, new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(live.size, deps.maxBytes)));
+): Promise<Result | undefined> {
+  const { event, deps } = ctx;
+  if (event.kind === 'created') {
+    return { outcome: 'stale', reason: 'the object no longer exists', reasonCode: 'OBJECT_MISSING' };
   }
-  const fetched = await deps.source.fetch(
-    { bucket: event.bucket, key: event.key, eTag: live.eTag },
-    { maxBytes: deps.maxBytes, signal },
+  if (existing?.status === 'removed') {
+    return { outcome: 'stale', reason: 'already recorded as removed', reasonCode: 'ALREADY_REMOVED' };
+  }
+  const now = nowIso(deps);
+  const written = await deps.store.replace(
+    {
+      id: ctx.id,
+      bucket: event.bucket,
+      key: event.key,
+      status: 'removed',
+      // Keep the newest sequence seen, so older sequenced events stay stale.
+      seq: existing && existing.seq > ctx.seq ? existing.seq : ctx.seq,
+      sequencer: event.sequencer ?? existing?.sequencer,
+      versionId: event.versionId,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    },
+    token,
   );
-  if (fetched.status === 'changed' || fetched.status === 'missing') return 'changed';
-  if (fetched.status === 'too-large') {
-    const error = new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(fetched.size, deps.maxBytes));
-    return writeRejection(common, deps, error, fetched.size);
-  }
-  return analyseAndWrite({ ...common, fetched }, deps, signal);
-}
-
-function tombstone(event: ObjectEvent, existing: CatalogueItem | undefined, deps: PipelineDeps): CatalogueItem {
-  const now = (deps.now?.() ?? new Date()).toISOString();
-  const eventSeq = normaliseSequencer(event.sequencer);
-  return {
-    id: itemId(event.bucket, event.key),
-    bucket: event.bucket,
-    key: event.key,
-    status: 'removed',
-    seq: existing && existing.seq > eventSeq ? existing.seq : eventSeq,
-    sequencer: event.sequencer ?? existing?.sequencer,
-    versionId: event.versionId,
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-  };
+  if (written === 'superseded') return undefined;
+  await dropThumbnail(existing, deps);
+  return { outcome: 'removed' };
 }

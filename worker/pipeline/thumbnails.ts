@@ -1,5 +1,5 @@
 import type { CatalogueItem } from '../../shared/catalogue.ts';
-import type { PipelineDeps } from './pipelineDeps.ts';
+import type { PipelineDeps } from './deps.ts';
 
 /**
  * Deletes the thumbnail of an item just tombstoned, unless other items show the same bytes: thumbnails are named by

@@ -1,0 +1,79 @@
+import type { RejectionReason } from '../../shared/errors.ts';
+import { type EventContext, nowIso, type Result, writeContent } from './deps.ts';
+import { followLiveObject } from './followLiveObject.ts';
+import { dropThumbnail } from './thumbnails.ts';
+
+const SUPERSEDED: Result = {
+  outcome: 'stale',
+  reason: 'a newer result was stored meanwhile',
+  reasonCode: 'SUPERSEDED',
+};
+
+/** The write lost to a newer or equal result already stored: not an error, the event is stale. */
+export function superseded(extra: Omit<Result, 'outcome' | 'reason' | 'reasonCode'> = {}): Result {
+  return { ...SUPERSEDED, ...extra };
+}
+
+/**
+ * A sequenced removal: a tombstone carrying the sequencer, so that a late create cannot bring the object back; but
+ * only when HeadObject says the key has no current version. A delete of a noncurrent version, the removal of an old
+ * delete marker, or a forged or misdirected removal leaves the item alone (`ignored`); when the current version
+ * itself was deleted by versionId and an older one is current again, the key follows the live object.
+ */
+export async function removeObject(ctx: EventContext, signal?: AbortSignal): Promise<Result> {
+  const { event, deps } = ctx;
+  const existing = await deps.store.get(ctx.id);
+  const live = await deps.source.head(event, { signal });
+  if (live.status === 'present') {
+    if (!(existing && existing.status !== 'removed' && existing.eTag === live.eTag)) {
+      return followLiveObject(ctx, signal);
+    }
+    if (existing.seq < ctx.seq) await deps.store.advanceSeq(ctx.id, live.eTag, ctx.seq);
+    return { outcome: 'ignored', reason: 'the key still has a current version', reasonCode: 'CURRENT_VERSION_EXISTS' };
+  }
+  const now = nowIso(deps);
+  const written = await deps.store.putTombstone({
+    id: ctx.id,
+    bucket: event.bucket,
+    key: event.key,
+    status: 'removed',
+    seq: ctx.seq,
+    sequencer: event.sequencer,
+    versionId: event.versionId,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  });
+  if (written !== 'written') {
+    return { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
+  }
+  await dropThumbnail(existing, deps);
+  return { outcome: 'removed' };
+}
+
+/** Stores the image as `rejected` with the reason, so it is not tried again (until its content changes). */
+export async function writeRejection(
+  ctx: EventContext,
+  rejection: { reasonCode: RejectionReason; reason: string },
+): Promise<Result> {
+  const { event, deps, existing } = ctx;
+  const now = nowIso(deps);
+  const written = await writeContent(ctx, {
+    id: ctx.id,
+    bucket: event.bucket,
+    key: event.key,
+    status: 'rejected',
+    seq: existing && existing.seq > ctx.seq ? existing.seq : ctx.seq,
+    sequencer: event.sequencer ?? existing?.sequencer,
+    eTag: event.eTag,
+    versionId: event.versionId,
+    size: ctx.size ?? event.size,
+    analysisVersion: deps.prompt.analysisVersion,
+    reason: rejection.reason,
+    reasonCode: rejection.reasonCode,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  });
+  return written === 'written'
+    ? { outcome: 'rejected', reason: rejection.reason, reasonCode: rejection.reasonCode }
+    : superseded();
+}
