@@ -89,27 +89,36 @@ export const etagOf = (body: Buffer) => createHash('md5').update(body).digest('h
 /** A bucket in memory: `put` and `remove` change it; fetch honours IfMatch like S3. */
 export class InMemoryBucket implements ImageSource {
   readonly objects = new Map<string, Buffer>();
+  /** ETags set by hand (to match a published sample event); otherwise the MD5 of the bytes, as S3 computes it. */
+  private readonly eTags = new Map<string, string>();
   fetches = 0;
-  put(key: string, body: Buffer): string {
+  heads = 0;
+  put(key: string, body: Buffer, eTag?: string): string {
     this.objects.set(key, body);
-    return etagOf(body);
+    if (eTag) this.eTags.set(key, eTag);
+    else this.eTags.delete(key);
+    return this.eTagOf(key, body);
   }
   remove(key: string) {
     this.objects.delete(key);
+    this.eTags.delete(key);
   }
-  heads = 0;
+  private eTagOf(key: string, body: Buffer): string {
+    return this.eTags.get(key) ?? etagOf(body);
+  }
   async head(ref: { key: string }): Promise<HeadResult> {
     this.heads++;
     const body = this.objects.get(ref.key);
-    return body ? { status: 'present', eTag: etagOf(body), size: body.length } : { status: 'missing' };
+    return body ? { status: 'present', eTag: this.eTagOf(ref.key, body), size: body.length } : { status: 'missing' };
   }
   async fetch(ref: ObjectRef, options: { maxBytes: number }): Promise<FetchResult> {
     this.fetches++;
     const body = this.objects.get(ref.key);
     if (!body) return { status: 'missing' };
-    if (ref.eTag && ref.eTag !== etagOf(body)) return { status: 'changed' };
+    const eTag = this.eTagOf(ref.key, body);
+    if (ref.eTag && ref.eTag !== eTag) return { status: 'changed' };
     if (body.length > options.maxBytes) return { status: 'too-large', size: body.length };
-    return { status: 'ok', body, eTag: etagOf(body), size: body.length };
+    return { status: 'ok', body, eTag, size: body.length };
   }
 }
 

@@ -28,7 +28,7 @@ export async function removeObject(ctx: EventContext, signal?: AbortSignal): Pro
     if (!(existing && existing.status !== 'removed' && existing.eTag === live.eTag)) {
       return followLiveObject(ctx, signal);
     }
-    if (existing.seq < ctx.seq) await deps.store.advanceSeq(ctx.id, live.eTag, ctx.seq);
+    // Not recorded as the key's newest event: it did not change the current version.
     return { outcome: 'ignored', reason: 'the key still has a current version', reasonCode: 'CURRENT_VERSION_EXISTS' };
   }
   const now = nowIso(deps);
