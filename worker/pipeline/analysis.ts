@@ -28,10 +28,9 @@ export async function analyse(
   const av = deps.prompt.analysisVersion;
   const findTwin = async () => {
     const twin = deps.reuseSameContent ? await deps.store.findByContent(prepared.contentHash, av) : undefined;
-    return twin?.summary && twin.category && twin.labels && twin.sensitive ? twin : undefined;
+    // The item itself is not a twin: finding it is the `same` case below.
+    return twin?.id !== ctx.id && twin?.summary && twin.category && twin.labels && twin.sensitive ? twin : undefined;
   };
-  const twin = await findTwin();
-  if (twin) return { described: fromTwin(twin), twin };
   const eTag = event.eTag ?? '';
   const settled = async (): Promise<Settled | undefined> => {
     const now = await deps.store.get(ctx.id);
@@ -43,18 +42,15 @@ export async function analyse(
     const found = await findTwin();
     return found ? { kind: 'twin', twin: found } : undefined;
   };
+  const early = await settled();
+  if (early) return settledResult(ctx, early, eTag);
   // Identical bytes under other keys share one lease when their analysis is reused; otherwise one per object.
   const claimId = deps.reuseSameContent ? `content/${prepared.contentHash}/${av}` : `object/${ctx.id}/${eTag}/${av}`;
   const claim = await claimOrWait(deps.store, claimId, settled, deps.claim, signal);
   if (claim.status === 'busy') {
     return { outcome: 'retry', reason: 'another worker is describing this content', reasonCode: 'CLAIM_HELD' };
   }
-  if (claim.status === 'settled') {
-    if (claim.value.kind === 'twin') return { described: fromTwin(claim.value.twin), twin: claim.value.twin };
-    // Still record that this (maybe newer) event was seen, as a skip does.
-    if (claim.value.item.seq < ctx.seq) await deps.store.advanceSeq(ctx.id, eTag, ctx.seq);
-    return { outcome: 'skipped', reason: 'another worker catalogued this content meanwhile' };
-  }
+  if (claim.status === 'settled') return settledResult(ctx, claim.value, eTag);
   try {
     const described = await deps.describer.describe({ image: prepared.image, prompt: deps.prompt.text, signal });
     return { described, release: claim.release };
@@ -62,6 +58,14 @@ export async function analyse(
     await claim.release();
     throw error;
   }
+}
+
+/** Another worker's result: reuse its twin's analysis, or skip because this very item is now written. */
+async function settledResult(ctx: EventContext, settled: Settled, eTag: string): Promise<Analysis | Result> {
+  if (settled.kind === 'twin') return { described: fromTwin(settled.twin), twin: settled.twin };
+  // Still record that this (maybe newer) event was seen, as a skip does.
+  if (settled.item.seq < ctx.seq) await ctx.deps.store.advanceSeq(ctx.id, eTag, ctx.seq);
+  return { outcome: 'skipped', reason: 'another worker catalogued this content meanwhile' };
 }
 
 function fromTwin(twin: CatalogueItem): DescribeResult {
