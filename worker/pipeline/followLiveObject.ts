@@ -28,6 +28,10 @@ export async function followLiveObject(ctx: EventContext, signal?: AbortSignal):
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const existing = await deps.store.get(ctx.id);
     const token: ReadToken = existing ? { seq: existing.seq, updatedAt: existing.updatedAt } : 'absent';
+    if (round === 0 && event.kind === 'created' && !event.reprocess && shows(existing, event.eTag, deps)) {
+      // The item already shows the bytes the message names (a backfill of a catalogued object): no S3 call at all.
+      return { outcome: 'skipped', reason: 'already catalogued with this content and analysis version' };
+    }
     const live = await deps.source.head(event, { signal });
     if (live.status === 'missing') {
       if (last) return withSpent(last);
@@ -35,6 +39,14 @@ export async function followLiveObject(ctx: EventContext, signal?: AbortSignal):
       if (removed) return removed;
       // Someone wrote the key since we read it: look again.
       continue;
+    }
+    if (round === 0 && event.kind === 'created' && event.eTag && event.eTag !== live.eTag) {
+      // The event names older content; the newer content's own event brings it.
+      return {
+        outcome: 'stale',
+        reason: 'the object changed since the event (eTag differs)',
+        reasonCode: 'ETAG_CHANGED',
+      };
     }
     const reprocess = round === 0 && event.reprocess === true && event.eTag === live.eTag;
     // A removal only asks whether the item shows the current bytes; a create also wants this analysis version.
@@ -47,14 +59,6 @@ export async function followLiveObject(ctx: EventContext, signal?: AbortSignal):
       return event.kind === 'removed'
         ? { outcome: 'ignored', reason: 'the key still has a current version', reasonCode: 'CURRENT_VERSION_EXISTS' }
         : { outcome: 'skipped', reason: 'already catalogued with this content and analysis version' };
-    }
-    if (round === 0 && event.kind === 'created' && event.eTag && event.eTag !== live.eTag) {
-      // The event names older content; the newer content's own event brings it.
-      return {
-        outcome: 'stale',
-        reason: 'the object changed since the event (eTag differs)',
-        reasonCode: 'ETAG_CHANGED',
-      };
     }
     // From here on the context is the live version's: a rejection thrown below is written by the caller through it.
     Object.assign(ctx, {
@@ -81,6 +85,15 @@ export async function followLiveObject(ctx: EventContext, signal?: AbortSignal):
     reason: 'the object kept changing while it was catalogued',
     reasonCode: 'OBJECT_CHANGING',
   });
+}
+
+function shows(item: CatalogueItem | undefined, eTag: string | undefined, deps: EventContext['deps']): boolean {
+  return (
+    item !== undefined &&
+    item.status !== 'removed' &&
+    item.eTag === eTag &&
+    item.analysisVersion === deps.prompt.analysisVersion
+  );
 }
 
 /**
