@@ -10,8 +10,6 @@
  *   replication progress): acknowledged and counted as `ignored`, never dead-lettered.
  * - anything else is unknown: the record goes to the DLQ with the reason.
  */
-export type EventAction = 'created' | 'removed' | 'unchanged';
-
 /** How a removal happened, when the event says. */
 export type DeletionType = 'permanent' | 'delete-marker';
 
@@ -55,7 +53,7 @@ export function classifyS3EventName(eventName: string): Classified {
 }
 
 /** EventBridge detail-types of S3 that leave the bytes as they were. */
-export const UNCHANGED_DETAIL_TYPES = [
+const UNCHANGED_DETAIL_TYPES = [
   'Object Restore Initiated',
   'Object Restore Completed',
   'Object Restore Expired',

@@ -6,8 +6,8 @@ import { createClients, destroyClients } from '../../worker/clients.ts';
 import { createPipeline } from '../../worker/createWorker.ts';
 import type { PipelineDeps } from '../../worker/pipeline/deps.ts';
 import { processEvent } from '../../worker/pipeline/processEvent.ts';
-import type { CatalogueStore } from '../../worker/ports.ts';
-import { fixture, type System, startSystem, waitFor } from '../helpers/system.ts';
+import type { CatalogueStore, Describer } from '../../worker/ports.ts';
+import { fixture, pollUntil, type System, startSystem } from '../helpers/system.ts';
 
 /**
  * No double payment across processes: two workers that receive the same content at the same moment make one model
@@ -29,7 +29,12 @@ describe('end to end: two workers, same content, one model call', () => {
   async function worker(over: Record<string, string> = {}, wrapStore?: (s: CatalogueStore) => CatalogueStore) {
     const config = system.config(over);
     const clients = createClients(config);
-    const deps = await createPipeline(config, clients, createLogger({ level: 'silent', format: 'json' }), (d) => d);
+    const deps = await createPipeline(
+      config,
+      clients,
+      createLogger({ level: 'silent', format: 'json' }),
+      (d: Describer) => d,
+    );
     if (wrapStore) deps.store = wrapStore(deps.store);
     const w = { deps, close: () => destroyClients(clients) };
     workers.push(w);
@@ -83,7 +88,7 @@ describe('end to end: two workers, same content, one model call', () => {
   });
 
   it('leaves no lease behind', async () => {
-    await waitFor(async () => {
+    await pollUntil(async () => {
       const out = await system.stack.clients.ddbDoc.send(new ScanCommand({ TableName: system.stack.tableName }));
       return (out.Items ?? []).every((i) => !String(i.id).startsWith('claim#'));
     }, 'no claim# items');

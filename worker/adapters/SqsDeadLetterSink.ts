@@ -7,29 +7,43 @@ export interface DeadLetterSink {
   send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void>;
 }
 
-/**
- * The largest SQS message by default: 262,144 bytes (256 KiB), body and attributes together. A queue's
- * MaximumMessageSize may be set up to 1 MiB (1,048,576); pass that as `maxMessageBytes` if the DLQ allows it.
- */
-export const SQS_DEFAULT_MAX_MESSAGE_BYTES = 262_144;
+export class SqsDeadLetterSink implements DeadLetterSink {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly dlqUrl: string,
+  ) {}
 
-/** Longest reason kept, bytes: a reason lists what was wrong with each record, and must leave room for the body. */
-const MAX_REASON_BYTES = 16_384;
-
-type Attribute = { DataType: 'String' | 'Number'; StringValue: string };
-
-/** Cuts a string to at most `bytes` bytes of UTF-8, never inside a character. */
-export function truncateUtf8(text: string, bytes: number): string {
-  const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= bytes) return text;
-  let end = Math.max(0, bytes);
-  // Step back over continuation bytes (10xxxxxx) so the cut falls on a character boundary.
-  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
-  return buf.subarray(0, end).toString('utf8');
+  async send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void> {
+    const attr = (value: string) => ({ DataType: 'String', StringValue: value.slice(0, 1000) || '-' });
+    const attributes: Record<string, { DataType: string; StringValue: string }> = {
+      'catalogue-reason': attr(details.reason),
+      'catalogue-error-code': attr(details.code),
+      'catalogue-source-message-id': attr(details.messageId ?? 'unknown'),
+    };
+    // A message of the largest size SQS allows plus our attributes would not fit in the DLQ: keep the reason, cut
+    // the copy of the body (and say so), or the message could never be dead-lettered with its reason.
+    const fitted = fitBody(
+      body === '' ? '(empty body)' : body,
+      SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes) - 200,
+    );
+    if (fitted.truncatedFrom !== undefined) {
+      attributes['catalogue-body-truncated'] = attr(`${fitted.truncatedFrom} bytes, cut to ${fitted.bytes}`);
+    }
+    try {
+      await this.sqs.send(
+        new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: fitted.body, MessageAttributes: attributes }),
+      );
+    } catch (error) {
+      throw transient('SQS SendMessage to the DLQ', error);
+    }
+  }
 }
 
-/** SQS counts each attribute's name, data type and value against the message size. */
-function attributesBytes(attributes: Record<string, Attribute>): number {
+/** SQS's limit on one message, body and attributes together: 256 KiB. */
+export const SQS_MAX_MESSAGE_BYTES = 262_144;
+
+/** SQS counts each attribute's name, data type and value towards the message size. */
+function attributeBytes(attributes: Record<string, { DataType: string; StringValue: string }>): number {
   let total = 0;
   for (const [name, a] of Object.entries(attributes)) {
     total += Buffer.byteLength(name) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue);
@@ -37,51 +51,14 @@ function attributesBytes(attributes: Record<string, Attribute>): number {
   return total;
 }
 
-/**
- * The DLQ message for a poison body: the full reason (up to 16 KiB) in attributes, and the body itself, truncated
- * when body and attributes would not fit in one SQS message (then `catalogue-body-bytes` says how long it was).
- */
-export function deadLetterMessage(
-  body: string,
-  details: { reason: string; code: string; messageId?: string },
-  maxMessageBytes = SQS_DEFAULT_MAX_MESSAGE_BYTES,
-): { body: string; attributes: Record<string, Attribute> } {
-  const attr = (value: string): Attribute => ({ DataType: 'String', StringValue: value || '-' });
-  const attributes: Record<string, Attribute> = {
-    'catalogue-reason': attr(truncateUtf8(details.reason, MAX_REASON_BYTES)),
-    'catalogue-error-code': attr(details.code.slice(0, 200)),
-    'catalogue-source-message-id': attr(details.messageId ?? 'unknown'),
-  };
-  const text = body === '' ? '(empty body)' : body;
-  const size = Buffer.byteLength(text);
-  if (size + attributesBytes(attributes) <= maxMessageBytes) return { body: text, attributes };
-  attributes['catalogue-body-bytes'] = { DataType: 'Number', StringValue: String(size) };
-  // A little slack for the SDK's request framing is not needed: SQS counts only body and attributes.
-  const room = maxMessageBytes - attributesBytes(attributes);
-  return { body: truncateUtf8(text, room), attributes };
-}
-
-export class SqsDeadLetterSink implements DeadLetterSink {
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly dlqUrl: string,
-    private readonly maxMessageBytes = SQS_DEFAULT_MAX_MESSAGE_BYTES,
-  ) {}
-
-  async send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void> {
-    const message = deadLetterMessage(body, details, this.maxMessageBytes);
-    try {
-      await this.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: this.dlqUrl,
-          MessageBody: message.body,
-          MessageAttributes: message.attributes,
-        }),
-      );
-    } catch (error) {
-      throw transient('SQS SendMessage to the DLQ', error);
-    }
-  }
+/** The body cut to at most `room` UTF-8 bytes, on a character boundary. */
+function fitBody(body: string, room: number): { body: string; bytes: number; truncatedFrom?: number } {
+  const bytes = Buffer.byteLength(body);
+  if (bytes <= room) return { body, bytes };
+  let cut = Buffer.from(body).subarray(0, room).toString('utf8');
+  // A character split by the cut decodes as U+FFFD (3 bytes): drop characters until it fits again.
+  while (Buffer.byteLength(cut) > room || cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return { body: cut, bytes: Buffer.byteLength(cut), truncatedFrom: bytes };
 }
 
 /** Finds the DLQ from the queue's RedrivePolicy when DLQ_URL is not given. */
