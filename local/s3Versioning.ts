@@ -64,8 +64,8 @@ export function installS3Versioning(app: FauxqsApp, store: S3StoreInternals & { 
   const rawDelete = s.deleteObject.bind(s);
   const versionsOf = (bucket: string, key: string) => {
     const id = `${bucket}/${key}`;
-    let list = history.get(id);
-    if (!list) history.set(id, (list = []));
+    const list = history.get(id) ?? [];
+    history.set(id, list);
     return list;
   };
   /** A new version on top: Suspended buckets replace the `null` version instead of keeping it. */

@@ -42,7 +42,7 @@ export interface S3StoreInternals {
   putObject(...args: unknown[]): StoredObject;
   completeMultipartUpload(...args: unknown[]): StoredObject;
   /** In a versioned bucket (s3Versioning.ts) it says what it did: a delete marker and its version id. */
-  deleteObject(bucket: string, key: string): { versionId?: string; deleteMarker?: boolean } | undefined | void;
+  deleteObject(bucket: string, key: string): { versionId?: string; deleteMarker?: boolean } | undefined;
   /** Present once versioning is installed: removes one version for good. */
   deleteObjectVersion?(
     bucket: string,

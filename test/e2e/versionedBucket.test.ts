@@ -30,23 +30,22 @@ describe('end to end: versioned bucket', () => {
   };
   const item = async (key: string) => (await system.items()).find((i) => i.key === key);
   /** Runs `act`, then waits for the outcome of `key` it causes (the first one satisfying `predicate`). */
-  const after = async (key: string, act: () => Promise<unknown>, predicate: (o: Outcome) => boolean = () => true) => {
+  async function causing<T>(key: string, act: () => Promise<T>, predicate: (o: Outcome) => boolean = () => true) {
     const since = system.spy.mark();
-    await act();
-    return system.spy.waitForOutcome(key, predicate, { since });
-  };
+    const value = await act();
+    return { value, outcome: await system.spy.waitForOutcome(key, predicate, { since }) };
+  }
   const catalogued = (o: Outcome) => o.outcome === 'catalogued';
 
   it('put v1, put v2, delete v1 by versionId → the item holds v2’s analysis', async () => {
     const key = 'versioned/photo.jpg';
     const v1 = await put(key, fixture('rocket.jpg'));
     await system.spy.waitForOutcome(key, catalogued);
-    let v2 = { versionId: '', eTag: '' };
-    await after(key, async () => (v2 = await put(key, fixture('camera.png'))), catalogued);
+    const { value: v2 } = await causing(key, () => put(key, fixture('camera.png')), catalogued);
     const afterV2 = await item(key);
     expect(afterV2).toMatchObject({ status: 'catalogued', eTag: v2.eTag, versionId: v2.versionId });
 
-    const removal = await after(key, () =>
+    const { outcome: removal } = await causing(key, () =>
       s3().send(new DeleteObjectCommand({ Bucket: system.stack.bucket, Key: key, VersionId: v1.versionId })),
     );
     expect(removal).toMatchObject({ outcome: 'ignored', reasonCode: 'CURRENT_VERSION_EXISTS' });
@@ -58,12 +57,10 @@ describe('end to end: versioned bucket', () => {
 
   it('deleting the current version by versionId brings the previous version back into the catalogue', async () => {
     const key = 'versioned/rollback.jpg';
-    let v1 = { versionId: '', eTag: '' };
-    await after(key, async () => (v1 = await put(key, fixture('grace_hopper.jpg'))), catalogued);
-    let v2 = { versionId: '', eTag: '' };
-    await after(key, async () => (v2 = await put(key, fixture('coffee.png'))), catalogued);
+    const { value: v1 } = await causing(key, () => put(key, fixture('grace_hopper.jpg')), catalogued);
+    const { value: v2 } = await causing(key, () => put(key, fixture('coffee.png')), catalogued);
 
-    const rollback = await after(key, () =>
+    const { outcome: rollback } = await causing(key, () =>
       s3().send(new DeleteObjectCommand({ Bucket: system.stack.bucket, Key: key, VersionId: v2.versionId })),
     );
     expect(rollback.outcome).toBe('catalogued');
@@ -72,17 +69,15 @@ describe('end to end: versioned bucket', () => {
 
   it('a delete marker removes the image; removing the marker brings it back', async () => {
     const key = 'versioned/marker.jpg';
-    let v1 = { versionId: '', eTag: '' };
-    await after(key, async () => (v1 = await put(key, fixture('chelsea.png'))), catalogued);
-    let marker: { DeleteMarker?: boolean; VersionId?: string } = {};
-    const removal = await after(key, async () => {
-      marker = await s3().send(new DeleteObjectCommand({ Bucket: system.stack.bucket, Key: key }));
-    });
+    const { value: v1 } = await causing(key, () => put(key, fixture('chelsea.png')), catalogued);
+    const { value: marker, outcome: removal } = await causing(key, () =>
+      s3().send(new DeleteObjectCommand({ Bucket: system.stack.bucket, Key: key })),
+    );
     expect(marker.DeleteMarker).toBe(true);
     expect(removal.outcome).toBe('removed');
     expect((await item(key))?.status).toBe('removed');
 
-    const back = await after(key, () =>
+    const { outcome: back } = await causing(key, () =>
       s3().send(new DeleteObjectCommand({ Bucket: system.stack.bucket, Key: key, VersionId: marker.VersionId })),
     );
     expect(back.outcome).toBe('catalogued');
