@@ -6,7 +6,8 @@ import type { EventContext, PipelineDeps, Result } from './deps.ts';
 import { outcomeOfError } from './errorOutcome.ts';
 import { followLiveObject } from './followLiveObject.ts';
 import type { Outcome } from './outcome.ts';
-import { removeObject, writeRejection } from './records.ts';
+import { writeRejection } from './records.ts';
+import { removeObject } from './removeObject.ts';
 
 export type { PipelineDeps, PreparedForModel } from './deps.ts';
 
