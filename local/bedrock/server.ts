@@ -12,6 +12,7 @@ import { type BedrockError, validationError } from './errors.ts';
 import { FaultInjector, type FaultOptions, type FaultSettings } from './faults.ts';
 import { type Api, emptyServiceCounters, ModelService, type ServiceCounters } from './ModelService.ts';
 import { ModelQuota } from './modelQuota.ts';
+import { AccessList } from './modelRules.ts';
 import { type ModelQuotaStats, type QuotaCounters, QuotaKeeper } from './quota.ts';
 
 export interface BedrockStandInOptions {
@@ -34,14 +35,26 @@ export interface BedrockStandInOptions {
   /** Logs failures (error) and each request (debug). Default silent. */
   logger?: Logger;
   /**
+   * Models whose access is denied (AccessDeniedException), by row key (`claude-haiku-5-5`), model or profile id;
+   * `*` for all. Change at run time with {@link BedrockStandIn.setAccess} or `PUT /_standin/access`. Default none.
+   */
+  deniedModels?: readonly string[];
+  /**
    * Batch inference (the control plane's model-invocation-job calls): the S3 endpoint jobs read and write, limits and
    * time compression. Without `s3Endpoint`, creating a job is refused. Default: Bedrock's default limits.
    */
   batch?: BatchStandInOptions;
 }
 
+/** Models to deny and to grant again (row keys, model or profile ids, `*`). */
+export type AccessPatch = { deny?: string[]; grant?: string[] };
+const AccessPatchSchema = z.strictObject({
+  deny: z.array(z.string()).optional(),
+  grant: z.array(z.string()).optional(),
+});
+
 /** A change of quota: of the model `modelId` when given, else the default of every model without an override. */
-export type QuotaPatch = Partial<ModelQuota> & { modelId?: string };
+type QuotaPatch = Partial<ModelQuota> & { modelId?: string };
 
 export interface StandInStats extends ServiceCounters {
   analyser: string;
@@ -69,6 +82,8 @@ export interface BedrockStandIn {
   setBatch(patch: BatchOptions): BatchSettings;
   /** Every batch inference job created, newest first. */
   batchJobs(): BatchJob[];
+  /** Denies or grants model access at run time; returns the models denied now. */
+  setAccess(patch: AccessPatch): string[];
   /** Stops listening, drops open connections and in-flight requests, closes the analyser. */
   close(): Promise<void>;
 }
@@ -93,7 +108,8 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
   const quota = new QuotaKeeper({ minuteMs: options.minuteMs, quota: options.quota, models: options.models });
   const faults = new FaultInjector(options.faults);
   const abort = new AbortController();
-  const service = new ModelService(analyser, quota, faults, abort.signal, options.logger);
+  const access = new AccessList(options.deniedModels);
+  const service = new ModelService(analyser, quota, faults, abort.signal, options.logger, access);
   const batch = new BatchJobs(options.batch ?? {}, service, abort.signal, options.logger);
   const maxBodyBytes = options.maxBodyBytes ?? 25 * 1024 * 1024;
   let startedAt = Date.now();
@@ -180,6 +196,10 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
           return { status: 200, body: batch.set(BatchPatchSchema.parse(input)) };
         case 'GET /_standin/batch/jobs':
           return { status: 200, body: batch.all() };
+        case 'PUT /_standin/access':
+          return { status: 200, body: { denied: access.set(AccessPatchSchema.parse(input)) } };
+        case 'GET /_standin/access':
+          return { status: 200, body: { denied: access.list() } };
         default:
           return { status: 404, body: { message: `no admin route ${route}` }, errorType: 'UnknownOperationException' };
       }
@@ -230,6 +250,7 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
     setFaults: (patch) => faults.set(patch),
     setBatch: (patch) => batch.set(BatchPatchSchema.parse(patch)),
     batchJobs: () => batch.all(),
+    setAccess: (patch) => access.set(AccessPatchSchema.parse(patch)),
     close: () => {
       closing ??= (async () => {
         abort.abort();

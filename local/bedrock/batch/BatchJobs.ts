@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { BedrockError, validationError } from '../errors.ts';
 import type { ModelService } from '../ModelService.ts';
-import { parseModelId } from '../requests.ts';
+import { modelInfoOf } from '../modelRules.ts';
 import { runJob } from './runJob.ts';
 import {
   type BatchJob,
@@ -99,7 +99,7 @@ export class BatchJobs {
       throw validationError(`${issue?.path.join('.')}: ${issue?.message}`);
     }
     const req = parsed.data;
-    parseModelId(req.modelId);
+    modelInfoOf(req.modelId);
     if (!this.s3) throw validationError('The stand-in was started without an S3 endpoint for batch inference.');
     const requestHash = createHash('sha256').update(JSON.stringify(req)).digest('hex');
     if (req.clientRequestToken) {

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
 import { descriptionJsonSchema } from '../../../shared/catalogue.ts';
-import { waitFor } from '../../helpers/system.ts';
+import { pollUntil } from '../../helpers/system.ts';
 
 const MODEL = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 const ROLE = 'arn:aws:iam::123456789012:role/batch';
@@ -88,7 +88,7 @@ async function create(name: string, prefix: string, token?: string): Promise<str
 /** Polls the job until it ends, collecting every state it was seen in. */
 async function follow(arn: string): Promise<{ job: GetModelInvocationJobCommandOutput; seen: string[] }> {
   const seen: string[] = [];
-  const job = await waitFor(
+  const job = await pollUntil(
     async () => {
       const j = await bedrock.send(new GetModelInvocationJobCommand({ jobIdentifier: arn }));
       if (j.status && seen.at(-1) !== j.status) seen.push(j.status);
@@ -187,7 +187,7 @@ describe('Bedrock stand-in: batch inference through @aws-sdk/client-bedrock', ()
     try {
       await stageInput('in/stop/', [150]);
       const arn = await create('stop-job', 'in/stop/');
-      await waitFor(async () => {
+      await pollUntil(async () => {
         const j = await bedrock.send(new GetModelInvocationJobCommand({ jobIdentifier: arn }));
         return (j.processedRecordCount ?? 0) >= 3;
       }, 'a few records processed');

@@ -2,7 +2,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogueItem } from '../../../../shared/catalogue.ts';
 import { normaliseETag } from '../../../../shared/messages.ts';
-import { type System, startSystem, waitFor } from '../../../helpers/system.ts';
+import type { Outcome } from '../../../../worker/pipeline/outcome.ts';
+import { pollUntil, type System, startSystem } from '../../../helpers/system.ts';
 import { duplicates } from '../helpers.ts';
 import { makeImages, putQuietly, runBatch } from './helpers.ts';
 
@@ -70,23 +71,23 @@ describe('backfill --mode batch on the local stack', () => {
     try {
       await putQuietly(system, await makeImages('fail/', 500));
       const onDemandBefore = system.stack.bedrock?.stats().completed ?? 0;
+      const mark = system.spy.mark();
       const summary = await runBatch(system, { prefixes: ['fail/'] });
       expect(summary.jobs.total).toBe(1);
       expect(summary.written).toBe(475);
       expect(summary.fallbacks).toEqual({ total: 25, byReason: { 'record-error': 25 } });
-      const items = await waitFor(async () => {
-        const found = await itemsUnder('fail/');
-        return found.length === 500 && found.every((i) => i.status === 'catalogued') ? found : undefined;
-      }, 'all 500 fail/ images catalogued');
+      // The worker's 25 (it reports each outcome as it happens), then the table.
+      const isFail = (o: Outcome) => o.key.startsWith('fail/') && o.outcome === 'catalogued';
+      const workerCatalogued = await system.spy.waitForOutcomes(25, isFail, { since: mark });
+      const items = await itemsUnder('fail/');
+      expect(items).toHaveLength(500);
+      expect(items.every((i) => i.status === 'catalogued')).toBe(true);
       const onDemand = items.filter((i) => i.pricing !== 'batch');
       expect(onDemand).toHaveLength(25);
       expect((system.stack.bedrock?.stats().completed ?? 0) - onDemandBefore).toBe(25);
-      // The worker reports an outcome just after its write: wait for the 25th.
-      const workerCatalogued = await waitFor(() => {
-        const found = system.outcomes.filter((o) => o.key.startsWith('fail/') && o.outcome === 'catalogued');
-        return found.length >= 25 ? found : undefined;
-      }, 'the worker outcomes of the 25');
       expect(workerCatalogued.map((o) => o.key).sort()).toEqual(onDemand.map((i) => i.key).sort());
+      // None twice: no second outcome for any of them.
+      expect(system.outcomes.slice(mark).filter(isFail)).toHaveLength(25);
       expect(duplicates(workerCatalogued.map((o) => o.key))).toEqual([]);
     } finally {
       system.stack.bedrock?.setBatch({ recordFailureRate: 0 });
@@ -98,8 +99,9 @@ describe('backfill --mode batch on the local stack', () => {
     await putQuietly(system, images);
     system.stack.bedrock?.setBatch({ recordDelayMs: 15, recordConcurrency: 2 });
     try {
+      const mark = system.spy.mark();
       const run = runBatch(system, { prefixes: ['over/'] });
-      await waitFor(
+      await pollUntil(
         () =>
           system.stack.bedrock?.batchJobs().some((j) => j.jobName.includes('catalogue-') && j.status === 'InProgress'),
         'the batch job to run',
@@ -114,10 +116,10 @@ describe('backfill --mode batch on the local stack', () => {
       const summary = await run;
       expect(summary.stale).toBe(1);
       expect(summary.written).toBe(119);
-      const item = await waitFor(async () => {
-        const found = (await itemsUnder(key)).find((i) => i.key === key);
-        return found?.eTag === newETag ? found : undefined;
-      }, 'the newer object catalogued by the worker');
+      await system.spy.waitForOutcome(key, (o) => o.outcome === 'catalogued', { since: mark });
+      const item = (await itemsUnder(key)).find((i) => i.key === key);
+      if (!item) throw new Error(`no item for ${key}`);
+      expect(item.eTag).toBe(newETag);
       expect(item.pricing).not.toBe('batch');
       expect(item.image?.width).toBe(120);
       // And it stays that way: nothing wrote the old bytes' answer over it.
@@ -131,15 +133,17 @@ describe('backfill --mode batch on the local stack', () => {
   it('says so and uses the queue when there are fewer images than a job minimum', async () => {
     await putQuietly(system, await makeImages('few/', 40));
     const jobsBefore = system.stack.bedrock?.batchJobs().length ?? 0;
+    const mark = system.spy.mark();
     const summary = await runBatch(system, { prefixes: ['few/'] });
     expect(summary.notes.join(' ')).toMatch(/40 images is fewer than the 100 records a batch job needs/);
     expect(summary.jobs.total).toBe(0);
     expect(summary.fallbacks).toEqual({ total: 40, byReason: { 'under-job-minimum': 40 } });
     expect(system.stack.bedrock?.batchJobs().length).toBe(jobsBefore);
-    const items = await waitFor(async () => {
-      const found = await itemsUnder('few/');
-      return found.length === 40 ? found : undefined;
-    }, 'the 40 images catalogued on demand');
+    await system.spy.waitForOutcomes(40, (o) => o.key.startsWith('few/') && o.outcome === 'catalogued', {
+      since: mark,
+    });
+    const items = await itemsUnder('few/');
+    expect(items).toHaveLength(40);
     expect(items.every((i) => i.status === 'catalogued' && i.pricing !== 'batch')).toBe(true);
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchEstimate } from '../../../../scripts/backfill/batch/batchEstimate.ts';
 import { costOf, priceOf } from '../../../../shared/models.ts';
-import { type System, startSystem, waitFor } from '../../../helpers/system.ts';
+import { type System, startSystem } from '../../../helpers/system.ts';
 import { makeImages, putQuietly, runBatch } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -35,10 +35,7 @@ describe('backfill --mode batch --dry-run', () => {
     // A catalogue in use: a few images described on demand give the dry run its measured request and answer size.
     const worker = await system.startWorker();
     for (const image of await makeImages('seed/', 20, 2)) await system.put(image.key, image.body);
-    await waitFor(
-      async () => (await system.items()).filter((i) => i.key.startsWith('seed/')).length === 20,
-      'the 20 seed images catalogued on demand',
-    );
+    await system.spy.waitForOutcomes(20, (o) => o.key.startsWith('seed/') && o.outcome === 'catalogued');
     await worker.close(2000);
     await putQuietly(system, await makeImages('dry/', 1000, 2));
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../../../scripts/backfill/batch/summary.ts';
-import { type System, startSystem, waitFor } from '../../../helpers/system.ts';
+import { pollUntil, type System, startSystem } from '../../../helpers/system.ts';
 import { duplicates } from '../helpers.ts';
 import { makeImages, putQuietly } from './helpers.ts';
 
@@ -46,7 +46,7 @@ describe('backfill --mode batch, killed and started again', () => {
     const recordsBefore = system.stack.bedrock?.stats().batchRecords ?? 0;
 
     const first = backfill(args, env);
-    await waitFor(
+    await pollUntil(
       () => system.stack.bedrock?.batchJobs().some((j) => j.status === 'InProgress'),
       'a batch job running',
       60_000,
