@@ -1,6 +1,6 @@
 import type { RefusalReason } from './errors.ts';
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** A small page of its own: no script, no inline style (the CSP allows neither), nothing from the catalogue. */
@@ -9,11 +9,11 @@ function page(title: string, paragraphs: string[], link: { href: string; text: s
     '<!doctype html>',
     '<html lang="en">',
     '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escape(title)}</title><link rel="icon" href="data:,"></head>`,
+    `<title>${escapeHtml(title)}</title><link rel="icon" href="data:,"></head>`,
     '<body>',
-    `<main id="auth"><h1>${escape(title)}</h1>`,
-    ...paragraphs.map((p) => `<p>${escape(p)}</p>`),
-    `<p><a id="sign-in" href="${escape(link.href)}">${escape(link.text)}</a></p>`,
+    `<main id="auth"><h1>${escapeHtml(title)}</h1>`,
+    ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+    `<p><a id="sign-in" href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></p>`,
     '</main></body></html>',
   ].join('\n');
 }

@@ -34,7 +34,9 @@ export async function startEdgeFront(
     const cfHeaders: Record<string, Array<{ key: string; value: string }>> = {};
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const key = req.rawHeaders[i]!;
-      (cfHeaders[key.toLowerCase()] ??= []).push({ key, value: req.rawHeaders[i + 1]! });
+      const list = cfHeaders[key.toLowerCase()] ?? [];
+      list.push({ key, value: req.rawHeaders[i + 1]! });
+      cfHeaders[key.toLowerCase()] = list;
     }
     const event: CloudFrontEvent = {
       Records: [
