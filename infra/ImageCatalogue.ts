@@ -26,6 +26,8 @@ export interface ImageCatalogueOutputs {
   vpcId: pulumi.Output<string>;
   redisUrl?: pulumi.Output<string>;
   galleryUrl?: pulumi.Output<string>;
+  /** The distribution's own name, for the browserDomain DNS record. */
+  browserDistributionDomain?: pulumi.Output<string>;
 }
 
 /**
@@ -59,7 +61,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
         ctx,
         network,
         grants: { imageBucket, thumbnailBucket, queue: events.queue, dlq: events.dlq, table },
-        redisUrl: store?.url,
+        redisUrlSecret: store?.urlSecret,
       },
       child,
     );
@@ -83,6 +85,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       vpcId: network.vpcId,
       redisUrl: store?.url,
       galleryUrl: browser?.url,
+      browserDistributionDomain: browser?.distributionDomain,
     };
     this.registerOutputs({ ...this.outputs });
   }
