@@ -28,6 +28,8 @@ export interface ImageCatalogueOutputs {
   galleryUrl?: pulumi.Output<string>;
   /** The distribution's own name, for the browserDomain DNS record. */
   browserDistributionDomain?: pulumi.Output<string>;
+  /** The Cognito user pool the team's users are added to (browserAuth cognito). */
+  browserUserPoolId?: pulumi.Output<string>;
 }
 
 /**
@@ -86,6 +88,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       redisUrl: store?.url,
       galleryUrl: browser?.url,
       browserDistributionDomain: browser?.distributionDomain,
+      browserUserPoolId: browser?.signIn.userPool?.id,
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -21,3 +21,4 @@ export const vpcId = outputs.vpcId;
 export const redisUrl = outputs.redisUrl;
 export const galleryUrl = outputs.galleryUrl;
 export const browserDistributionDomain = outputs.browserDistributionDomain;
+export const browserUserPoolId = outputs.browserUserPoolId;

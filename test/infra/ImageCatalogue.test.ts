@@ -35,6 +35,7 @@ describe('ImageCatalogue with the default config', () => {
     expect(o.workerImage).toBe(`${String(o.ecrRepositoryUrl)}:latest`);
     expect(o.galleryUrl).toBe('https://photos.example.com');
     expect(o.browserDistributionDomain).toBe('d111111abcdef8.cloudfront.net');
+    expect(o.browserUserPoolId).toBe(run.get('aws:cognito/userPool:UserPool', 'catalogue-browser-users').id);
     expect(o.redisUrl).toMatch(/^rediss:\/\/.+:6379$/);
     for (const key of ['thumbnailBucketName', 'clusterName', 'serviceName', 'workerLogGroupName', 'alarmTopicArn']) {
       expect(o[key], key).toEqual(expect.any(String));
