@@ -7,7 +7,7 @@ import * as pulumi from '@pulumi/pulumi';
  */
 
 export const MOCK_ACCOUNT = '123456789012';
-export const MOCK_REGION = 'us-east-1';
+const MOCK_REGION = 'us-east-1';
 
 /**
  * Config every mocked run starts from, under the caller's own: the keys that have no usable default because only the

@@ -25,7 +25,7 @@ export interface WorkerGrants {
  *   when the call comes through this profile (`bedrock:InferenceProfileArn`), so the role cannot call the model
  *   directly in those regions.
  */
-export function bedrockStatements(
+function bedrockStatements(
   config: Pick<StackConfig, 'modelId' | 'inferenceProfileId' | 'inferenceProfileRegions'>,
   ctx: AwsContext,
 ): Statement[] {
@@ -60,7 +60,7 @@ export function bedrockStatements(
  * - DynamoDB: read and conditional writes on the table and its indexes.
  * - Bedrock: InvokeModel on the configured model.
  */
-export function workerTaskStatements(config: StackConfig, grants: WorkerGrants, ctx: AwsContext): Statement[] {
+function workerTaskStatements(config: StackConfig, grants: WorkerGrants, ctx: AwsContext): Statement[] {
   const statements: Statement[] = [
     { Sid: 'ReadImages', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsOf(grants.imageBucket.arn) },
     { Sid: 'TellMissingFromForbidden', Effect: 'Allow', Action: 's3:ListBucket', Resource: grants.imageBucket.arn },
@@ -102,7 +102,7 @@ export function workerTaskStatements(config: StackConfig, grants: WorkerGrants, 
  * instead of attaching AmazonECSTaskExecutionRolePolicy, which allows those actions on every repository and log
  * group. `ecr:GetAuthorizationToken` has no resource-level permissions, so it alone takes `*`.
  */
-export function workerExecutionStatements(grants: WorkerGrants): Statement[] {
+function workerExecutionStatements(grants: WorkerGrants): Statement[] {
   return [
     { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
     {
