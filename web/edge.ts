@@ -53,7 +53,7 @@ export function createEdgeHandler(gate: AuthGate): (event: unknown) => Promise<E
 }
 
 /** A gate response as Lambda@Edge's generated-response shape (header lists keyed by lower-case name). */
-export function toCloudFront(response: GateResponse): EdgeResult {
+function toCloudFront(response: GateResponse): EdgeResult {
   const headers: CloudFrontHeaders = {};
   for (const [name, value] of Object.entries(response.headers)) headers[name.toLowerCase()] = [{ key: name, value }];
   if (response.cookies.length > 0) {

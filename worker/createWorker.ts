@@ -112,7 +112,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   });
   registerWorkerMetrics(metrics, worker);
   const metricsServer =
-    config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort);
+    config.metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(metrics, config.metricsPort, config.metricsHost);
   let closing: Promise<{ released: number }> | undefined;
   return {
     worker,

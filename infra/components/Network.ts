@@ -17,7 +17,7 @@ const HTTPS = 443;
  * (runtime, and the control plane for the start-up model check), image pull (ECR API and registry), logs, STS and
  * the secret holding REDIS_URL. S3 (images, image layers) and DynamoDB use the free gateway endpoints.
  */
-export const INTERFACE_ENDPOINTS = [
+const INTERFACE_ENDPOINTS = [
   'sqs',
   'bedrock-runtime',
   'bedrock',
@@ -27,7 +27,7 @@ export const INTERFACE_ENDPOINTS = [
   'sts',
   'secretsmanager',
 ] as const;
-export const GATEWAY_ENDPOINTS = ['s3', 'dynamodb'] as const;
+const GATEWAY_ENDPOINTS = ['s3', 'dynamodb'] as const;
 
 /**
  * Where the workers and the quota store run, and what they may reach. Either the configured VPC and subnets (which

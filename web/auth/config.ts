@@ -28,7 +28,6 @@ export const AuthConfig = z.object({
   clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
 });
 export type AuthConfig = z.output<typeof AuthConfig>;
-export type AuthConfigInput = z.input<typeof AuthConfig>;
 
 /**
  * Validates the sign-in settings.
