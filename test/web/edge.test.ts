@@ -52,6 +52,11 @@ describe('sign-in edge bundle (web/dist-edge/index.mjs)', () => {
     expect(result.status).toBe('401');
     expect(result.headers['content-type']?.[0]?.value).toMatch(/^text\/html/);
     expect(result.body).toContain('href="/auth/login?return=%2Findex.html"');
+    // Never cached (a refusal must not be served to the next viewer, nor a page to this one later), loads nothing.
+    expect(result.headers['cache-control']?.[0]?.value).toBe('no-store');
+    expect(result.headers['content-security-policy']?.[0]?.value).toMatch(
+      /^default-src 'none'; frame-ancestors 'none'/,
+    );
   });
 
   it('starts a sign-in: PKCE S256 at the discovered endpoint, callback on the Host CloudFront matched', async () => {

@@ -181,7 +181,16 @@ function loginHref(request: GateRequest): string {
 }
 
 const deny = (response: GateResponse): GateResult => ({ allow: false, response });
-const NO_STORE = { 'cache-control': 'no-store' };
+/**
+ * Every answer of the gate is its own: never cached, never framed or sniffed, and (a page with no script and no
+ * style of its own) allowed to load nothing, whether or not CloudFront adds its headers policy to generated responses.
+ */
+const NO_STORE = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'referrer-policy': 'no-referrer',
+};
 
 function redirect(location: string, cookies: string[]): GateResponse {
   return { status: 302, headers: { location, ...NO_STORE }, cookies, body: '' };
