@@ -130,4 +130,13 @@ describe('AuthGate', () => {
     expect(!api.allow && JSON.parse(api.response.body)).toMatchObject({ error: { code: 'SIGN_IN_UNAVAILABLE' } });
     expect(!page.allow && page.response.status).toBe(503);
   });
+
+  it('signs out at a configured logout URL (Cognito has none in its discovery document), clearing the session', async () => {
+    const logoutUrl = 'https://team.auth.us-east-1.amazoncognito.com/logout?client_id=c&logout_uri=x';
+    const cognitoLike = new AuthGate(parseAuthConfig({ issuer: issuer.issuer, clientId: 'catalogue', logoutUrl }));
+    const result = await cognitoLike.handle(request('/auth/logout', '', '__Host-catalogue-session=a.b.c'));
+    if (result.allow) throw new Error('let through');
+    expect(result.response).toMatchObject({ status: 302, headers: { location: logoutUrl } });
+    expect(result.response.cookies).toEqual([expect.stringMatching(/^__Host-catalogue-session=; .*Max-Age=0$/)]);
+  });
 });
