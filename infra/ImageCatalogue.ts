@@ -31,6 +31,10 @@ export interface ImageCatalogueOutputs {
   batchBucketName: pulumi.Output<string>;
   batchRoleArn: pulumi.Output<string>;
   batchOperatorPolicyArn: pulumi.Output<string>;
+  /** The distribution's own name, for the browserDomain DNS record. */
+  browserDistributionDomain?: pulumi.Output<string>;
+  /** The Cognito user pool the team's users are added to (browserAuth cognito). */
+  browserUserPoolId?: pulumi.Output<string>;
 }
 
 /**
@@ -64,7 +68,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
         ctx,
         network,
         grants: { imageBucket, thumbnailBucket, queue: events.queue, dlq: events.dlq, table },
-        redisUrl: store?.url,
+        redisUrlSecret: store?.urlSecret,
       },
       child,
     );
@@ -72,7 +76,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
     // Staged copies of images: a week is long enough for a job (at most 168 h) and its write-back.
     const batch = new BatchInference(
       `${name}-batch`,
-      { ctx, expireAfterDays: 7, forceDestroy: config.forceDestroy },
+      { ctx, model: config, expireAfterDays: 7, forceDestroy: config.forceDestroy },
       child,
     );
     const browser = config.browser
@@ -97,6 +101,8 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       batchBucketName: batch.staging.bucket.bucket,
       batchRoleArn: batch.serviceRole.arn,
       batchOperatorPolicyArn: batch.operatorPolicy.arn,
+      browserDistributionDomain: browser?.distributionDomain,
+      browserUserPoolId: browser?.signIn.userPool?.id,
     };
     this.registerOutputs({ ...this.outputs });
   }

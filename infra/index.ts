@@ -23,3 +23,5 @@ export const galleryUrl = outputs.galleryUrl;
 export const batchBucketName = outputs.batchBucketName;
 export const batchRoleArn = outputs.batchRoleArn;
 export const batchOperatorPolicyArn = outputs.batchOperatorPolicyArn;
+export const browserDistributionDomain = outputs.browserDistributionDomain;
+export const browserUserPoolId = outputs.browserUserPoolId;

@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type AwsContext, objectsOf, policyDocument, type Statement } from '../iam.ts';
 import { type PrivateBucket, privateBucket } from '../privateBucket.ts';
+import type { StackConfig } from '../stackConfigSchema.ts';
 import { childOptions } from './childOptions.ts';
 
 /** Staging prefixes (scripts/backfill/batch/manifest.ts `stagingLayout`): Bedrock reads one and writes the other. */
@@ -10,6 +11,8 @@ export const BATCH_OUTPUT_PREFIX = 'output/';
 
 export interface BatchInferenceArgs {
   ctx: AwsContext;
+  /** The model the jobs run: the operator may submit jobs for it only. */
+  model: Pick<StackConfig, 'modelId' | 'inferenceProfileId' | 'inferenceProfileRegions'>;
   /** Days before staged input, job output and run manifests expire (they hold copies of the images). */
   expireAfterDays: number;
   forceDestroy: boolean;
@@ -75,7 +78,7 @@ export class BatchInference extends pulumi.ComponentResource {
       `${name}-operator`,
       {
         description: 'Lets an operator run backfill --mode batch: submit and watch jobs, use the staging bucket',
-        policy: policyDocument(operatorStatements(bucket.arn, this.serviceRole.arn, args.ctx)),
+        policy: policyDocument(operatorStatements(bucket.arn, this.serviceRole.arn, args.ctx, args.model)),
       },
       child,
     );
@@ -120,6 +123,7 @@ export function operatorStatements(
   bucketArn: pulumi.Input<string>,
   roleArn: pulumi.Input<string>,
   ctx: AwsContext,
+  model: BatchInferenceArgs['model'],
 ): Statement[] {
   const { accountId, region, partition } = ctx;
   return [
@@ -129,10 +133,7 @@ export function operatorStatements(
       Action: ['bedrock:CreateModelInvocationJob', 'bedrock:GetModelInvocationJob', 'bedrock:StopModelInvocationJob'],
       Resource: [
         pulumi.interpolate`arn:${partition}:bedrock:${region}:${accountId}:model-invocation-job/*`,
-        // The model a job runs: foundation models (any region: a profile routes across them) and this account's
-        // inference profiles.
-        pulumi.interpolate`arn:${partition}:bedrock:*::foundation-model/*`,
-        pulumi.interpolate`arn:${partition}:bedrock:${region}:${accountId}:inference-profile/*`,
+        ...modelArns(model, ctx),
       ],
     },
     // ListModelInvocationJobs has no resource-level permissions (Service Authorization Reference for Bedrock).
@@ -151,5 +152,21 @@ export function operatorStatements(
       Resource: objectsOf(bucketArn),
     },
     { Sid: 'StagingList', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+  ];
+}
+
+/**
+ * The model a job runs, without a region wildcard (as the worker's grant): the foundation model in this region, or
+ * the inference profile and the model in exactly the regions it routes to (a `global.` profile: the region-less ARN).
+ */
+function modelArns(model: BatchInferenceArgs['model'], ctx: AwsContext): pulumi.Output<string>[] {
+  const { partition, region, accountId } = ctx;
+  if (!model.inferenceProfileId) {
+    return [pulumi.interpolate`arn:${partition}:bedrock:${region}::foundation-model/${model.modelId}`];
+  }
+  const regions = model.inferenceProfileId.startsWith('global.') ? [''] : model.inferenceProfileRegions;
+  return [
+    pulumi.interpolate`arn:${partition}:bedrock:${region}:${accountId}:inference-profile/${model.inferenceProfileId}`,
+    ...regions.map((r) => pulumi.interpolate`arn:${partition}:bedrock:${r}::foundation-model/${model.modelId}`),
   ];
 }
