@@ -52,6 +52,8 @@ export interface DescribeRequest {
   image: PreparedImage;
   /** The prompt text; the object key never goes here. */
   prompt: string;
+  /** `max_tokens` of this call, when not the configured one (a retry after a `max_tokens` stop). */
+  maxTokens?: number;
   signal?: AbortSignal;
 }
 
@@ -65,8 +67,9 @@ export interface DescribeResult {
 
 /**
  * The model. A single call: `describe` throws ThrottledError / TransientError (retryable), ModelOutputError (the
- * answer failed validation; retryable within its own budget) or ModelRequestError (final). Retrying and quota
- * limiting are decorators around this port (worker/quota/).
+ * answer failed validation; retryable within its own budget), ModelOutputTruncatedError (a `max_tokens` stop),
+ * ImageRejectedError (the model refused this image), ModelConfigurationError / DailyQuotaExhaustedError (no image
+ * is to blame: the fleet pauses). Retrying, quota limiting and pausing are decorators around this port.
  */
 export interface Describer {
   describe(request: DescribeRequest): Promise<DescribeResult>;

@@ -9,7 +9,7 @@ import { superseded } from './records.ts';
 /**
  * A create (or backfill) event: skip or drop it if the catalogue already knows better, else fetch the bytes the
  * event named, prepare them, describe them and write the item conditionally. A rejection is thrown as an
- * ImageRejectedError (or a ModelRequestError from the model) and written by the caller, like every other error.
+ * ImageRejectedError (the model's refusal of the image included) and written by the caller, like every other error.
  */
 export async function catalogueObject(ctx: EventContext, signal?: AbortSignal): Promise<Result> {
   const { event, deps } = ctx;

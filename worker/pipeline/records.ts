@@ -1,4 +1,5 @@
 import type { RejectionReason } from '../../shared/errors.ts';
+import { redactAwsIdentifiers } from '../../shared/modelFaults.ts';
 import { type EventContext, nowIso, type Result, writeContent } from './deps.ts';
 
 const SUPERSEDED: Result = {
@@ -19,6 +20,8 @@ export async function writeRejection(
 ): Promise<Result> {
   const { event, deps, existing } = ctx;
   const now = nowIso(deps);
+  // Our own short messages only; redacted once more so that no ARN or account id is ever stored or shown.
+  const reason = redactAwsIdentifiers(rejection.reason);
   const written = await writeContent(ctx, {
     id: ctx.id,
     bucket: event.bucket,
@@ -30,12 +33,10 @@ export async function writeRejection(
     versionId: event.versionId,
     size: ctx.size ?? event.size,
     analysisVersion: deps.prompt.analysisVersion,
-    reason: rejection.reason,
+    reason,
     reasonCode: rejection.reasonCode,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   });
-  return written === 'written'
-    ? { outcome: 'rejected', reason: rejection.reason, reasonCode: rejection.reasonCode }
-    : superseded();
+  return written === 'written' ? { outcome: 'rejected', reason, reasonCode: rejection.reasonCode } : superseded();
 }
