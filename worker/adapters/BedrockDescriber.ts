@@ -97,7 +97,7 @@ export class BedrockDescriber implements Describer {
   }
 }
 
-/** Bedrock's exceptions as the pipeline's typed errors (DESIGN.md, "Facts": which to retry). */
+/** Bedrock's exceptions as the pipeline's typed errors (docs/architecture.md, "Facts": which to retry). */
 export function translateBedrockError(error: unknown, timedOut = false): Error {
   const name = errorName(error);
   const status = httpStatusOf(error);
