@@ -9,8 +9,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import sharp from 'sharp';
+import { makeDecompressionBomb, makeLargeJpeg } from '../local/fixtures/oddImages.ts';
 import { createLogger } from '../shared/logger.ts';
-import { makeDecompressionBomb, makeLargeJpeg } from '../test/fixtures/oddImages.ts';
 import { type PrepareOptions, prepareImage } from '../worker/image/prepare.ts';
 
 const HELP = `Usage: tsx bench/prepare.ts [options]

@@ -7,7 +7,7 @@ import {
   makeTruncatedJpeg,
   textFile,
   zeroBytes,
-} from '../fixtures/oddImages.ts';
+} from '../../local/fixtures/oddImages.ts';
 import { fixture, type System, startSystem } from '../helpers/system.ts';
 
 function permutations<T>(xs: T[]): T[][] {

@@ -8,7 +8,7 @@ import { CatalogueReader } from '../../web/api/CatalogueReader.ts';
 import { loadWebConfig } from '../../web/config.ts';
 import { createWebServer, type WebServer } from '../../web/server.ts';
 import { fixture } from '../helpers/system.ts';
-import { makeItem, makeRejected, makeRemoved, seedItems } from './seed.ts';
+import { makeItem, makeRejected, makeRemoved, seedItems } from '../../local/fixtures/catalogueItems.ts';
 
 const CATEGORIES = ['portrait', 'landscape', 'food'] as const;
 const SPECIAL_KEY = 'albums/été 2024/a+b #1?.png';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { buildLambda } from '../../web/build.ts';
 import type { LambdaEvent, LambdaResult } from '../../web/lambda.ts';
-import { makeItem, seedItems } from './seed.ts';
+import { makeItem, seedItems } from '../../local/fixtures/catalogueItems.ts';
 
 function event(rawPath: string, rawQueryString = '', method = 'GET', stage?: string): LambdaEvent {
   return {

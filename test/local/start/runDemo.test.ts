@@ -10,7 +10,7 @@ import {
   makeTruncatedJpeg,
   makeWebp,
   textFile,
-} from '../../fixtures/oddImages.ts';
+} from '../../../local/fixtures/oddImages.ts';
 import { fixture } from '../../helpers/system.ts';
 
 const quiet = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream;

@@ -12,7 +12,7 @@ import {
   makeLargeJpeg,
   makePngWithAlpha,
   makeWebp,
-} from '../../fixtures/oddImages.ts';
+} from '../../../local/fixtures/oddImages.ts';
 import { DEFAULTS, expectColour, expectRejected, fixture, pixelAt } from './helpers.ts';
 
 const PHOTOS: [file: string, format: string, width: number, height: number][] = [

@@ -9,7 +9,7 @@ import {
   makeTruncatedJpeg,
   textFile,
   zeroBytes,
-} from '../../fixtures/oddImages.ts';
+} from '../../../local/fixtures/oddImages.ts';
 import { DEFAULTS, expectRejected, fixture } from './helpers.ts';
 
 /** The bomb with its pixel data cut to the first 1,000 compressed bytes: any decode of it would fail as corrupt. */
