@@ -8,8 +8,13 @@ import { childOptions } from './childOptions.ts';
 const DAY = 86_400;
 /** S3 event notifications are up to 64 KB; 256 KiB is the SQS default and leaves room for several records. */
 const MAX_MESSAGE_SIZE = 262_144;
-/** The events the worker handles: every create and every delete. */
-const NOTIFICATION_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'];
+/**
+ * The events that change what the catalogue shows: every create and every delete. S3 reports a delete made by a
+ * Lifecycle expiration rule as `s3:LifecycleExpiration:*`, never as `s3:ObjectRemoved:*` (Amazon S3 User Guide, "Event
+ * notification types and destinations"), so both are subscribed. Byte-preserving types (tags, ACL, restore,
+ * transitions) would only be acknowledged as `ignored`: not subscribed.
+ */
+const NOTIFICATION_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'];
 
 export interface EventQueueArgs {
   config: StackConfig;

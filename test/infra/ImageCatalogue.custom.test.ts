@@ -86,7 +86,10 @@ describe('ImageCatalogue with every option switched', () => {
   it('filters events by prefix only, and versions the image bucket', () => {
     const note = run.get('aws:s3/bucketNotification:BucketNotification', 'catalogue-events-notification');
     expect(note.inputs.queues).toEqual([
-      expect.objectContaining({ filterPrefix: 'photos/', events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] }),
+      expect.objectContaining({
+        filterPrefix: 'photos/',
+        events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'],
+      }),
     ]);
     expect((note.inputs.queues as Array<Record<string, unknown>>)[0]?.filterSuffix).toBeUndefined();
     const versioning = run.get('aws:s3/bucketVersioning:BucketVersioning', 'catalogue-images-versioning');

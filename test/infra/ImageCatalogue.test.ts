@@ -75,14 +75,17 @@ describe('ImageCatalogue with the default config', () => {
     expect(moved.filter((r) => !r.aliasParents.includes(root?.urn ?? '-'))).toEqual([]);
   });
 
-  it('sends every create and remove event of an image suffix to the queue, after the queue policy', () => {
+  it('sends every create and remove event of an image suffix (lifecycle expirations too) to the queue, after the queue policy', () => {
     const queue = run.get(T.queue, 'catalogue-events');
     const note = run.get('aws:s3/bucketNotification:BucketNotification', 'catalogue-events-notification');
     const entries = note.inputs.queues as Array<Record<string, unknown>>;
     expect(note.inputs.bucket).toBe(run.get(T.bucket, 'catalogue-images').id);
     expect(entries.map((e) => e.filterSuffix)).toEqual(DEFAULT_SUFFIXES);
     for (const e of entries) {
-      expect(e).toMatchObject({ queueArn: queue.state.arn, events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] });
+      expect(e).toMatchObject({
+        queueArn: queue.state.arn,
+        events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'],
+      });
       expect(e.filterPrefix).toBeUndefined();
     }
     expect(note.dependencies).toContain(run.get('aws:sqs/queuePolicy:QueuePolicy', 'catalogue-events-s3-policy').urn);

@@ -28,14 +28,26 @@ export function registerWorkerMetrics(registry: MetricsRegistry, worker: QueueWo
   ]);
 }
 
-/** `GET /metrics` in the Prometheus text format, `GET /healthz` for liveness. */
+/** What `/health` reports: healthy, or why not (a paused model: configuration fault or daily budget). */
+export type HealthCheck = () => { healthy: boolean; detail?: Record<string, unknown> };
+
+/**
+ * `GET /metrics` in the Prometheus text format, `GET /healthz` for liveness (the process runs), `GET /health` for
+ * readiness: 503 with the reason while the model is paused.
+ */
 export async function startMetricsServer(
   registry: MetricsRegistry,
   port: number,
   host = '0.0.0.0',
+  health?: HealthCheck,
 ): Promise<Server & { url: string }> {
   const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
+    if (req.url === '/health') {
+      const h = health?.() ?? { healthy: true };
+      res
+        .writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify({ status: h.healthy ? 'ok' : 'unhealthy', ...h.detail })}\n`);
+    } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(registry.render());
     } else if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
