@@ -1,6 +1,5 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needsRedelivery } from '../../worker/pipeline/outcome.ts';
 import {
   makeDecompressionBomb,
   makeMultiPageTiff,
@@ -8,6 +7,7 @@ import {
   textFile,
   zeroBytes,
 } from '../../local/fixtures/oddImages.ts';
+import { needsRedelivery } from '../../worker/pipeline/outcome.ts';
 import { fixture, type System, startSystem } from '../helpers/system.ts';
 
 function permutations<T>(xs: T[]): T[][] {

@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCatalogueTable, startDemo } from '../../../local/start/runDemo.ts';
 import {
   makeAvif,
   makeLargeJpeg,
@@ -11,6 +10,7 @@ import {
   makeWebp,
   textFile,
 } from '../../../local/fixtures/oddImages.ts';
+import { renderCatalogueTable, startDemo } from '../../../local/start/runDemo.ts';
 import { fixture } from '../../helpers/system.ts';
 
 const quiet = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream;
