@@ -170,7 +170,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const metricsServer =
     config.metricsPort === undefined
       ? undefined
-      : await startMetricsServer(metrics, config.metricsPort, undefined, () => healthOf(gate));
+      : await startMetricsServer(metrics, config.metricsPort, config.metricsHost, () => healthOf(gate));
   let closing: Promise<{ released: number }> | undefined;
   return {
     worker,

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { policyDocument } from '../iam.ts';
+import { policyDocument, tlsOnly } from '../iam.ts';
 import { queueVisibilityTimeoutSeconds } from '../rules.ts';
 import type { StackConfig } from '../stackConfigSchema.ts';
 import { childOptions } from './childOptions.ts';
@@ -33,6 +33,7 @@ export class EventQueue extends pulumi.ComponentResource {
   readonly dlq: aws.sqs.Queue;
   readonly redriveAllow: aws.sqs.RedriveAllowPolicy;
   readonly queuePolicy: aws.sqs.QueuePolicy;
+  readonly dlqPolicy: aws.sqs.QueuePolicy;
   readonly notification: aws.s3.BucketNotification;
 
   constructor(name: string, args: EventQueueArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -50,6 +51,12 @@ export class EventQueue extends pulumi.ComponentResource {
       child,
     );
     this.queuePolicy = s3SendPolicy(name, { queue, bucket: args.bucket, accountId: args.accountId }, child);
+    // Nothing but IAM principals of this account use the DLQ; its policy only refuses plain HTTP.
+    this.dlqPolicy = new aws.sqs.QueuePolicy(
+      `${name}-dlq-policy`,
+      { queueUrl: dlq.url, policy: policyDocument([tlsOnly('sqs', [dlq.arn])]) },
+      child,
+    );
     this.notification = bucketNotification(
       name,
       { config: args.config, bucket: args.bucket, queue, queuePolicy: this.queuePolicy },
@@ -101,6 +108,7 @@ function s3SendPolicy(
     {
       queueUrl: args.queue.url,
       policy: policyDocument([
+        tlsOnly('sqs', [args.queue.arn]),
         {
           Sid: 'S3EventsFromTheImageBucket',
           Effect: 'Allow',
