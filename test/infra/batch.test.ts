@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MOCK_ACCOUNT } from '../../infra/mockRuntime.ts';
+import { MOCK_ACCOUNT } from '../../tools/infra/mockRuntime.ts';
 import type { PolicyStatement } from './policyChecks.ts';
 import { parseJson, runStack, type StackRun } from './stackUnderMocks.ts';
 
