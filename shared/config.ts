@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CUSTOM_REGION, isAwsRegion, redisUrlProblem } from './configChecks.ts';
 import { describeEnv, parseEnv } from './env.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 
@@ -21,7 +22,10 @@ const list = z.string().transform((s) =>
 
 /** Each variable: its schema (with default) and a line of documentation, printed by `--help` and in the README. */
 export const CONFIG_VARIABLES = {
-  AWS_REGION: { schema: z.string().min(1).default('us-east-1'), doc: 'AWS region of every service' },
+  AWS_REGION: {
+    schema: z.string().min(1).default('us-east-1'),
+    doc: 'AWS region of every service; a name outside the AWS partitions only when every *_ENDPOINT is set',
+  },
   S3_ENDPOINT: { schema: optionalUrl, doc: 'S3 endpoint override (local stand-in); path-style addressing is used' },
   SQS_ENDPOINT: { schema: optionalUrl, doc: 'SQS endpoint override (local stand-in)' },
   DYNAMODB_ENDPOINT: { schema: optionalUrl, doc: 'DynamoDB endpoint override (local stand-in)' },
@@ -84,7 +88,7 @@ export const CONFIG_VARIABLES = {
   LIMITER_MAX_CONCURRENCY: { schema: int(1, 10_000).default(64), doc: 'model calls in flight per process' },
   REDIS_URL: {
     schema: z.string().min(1).optional(),
-    doc: 'Redis holding the fleet-wide quota bucket; unset: per-process share',
+    doc: 'Redis holding the fleet-wide quota bucket (redis:// or rediss://host:port); unset: per-process share',
   },
   FLEET_SIZE: { schema: int(1, 10_000).default(1), doc: 'workers sharing the quota when no Redis is reachable' },
   METRICS_PORT: { schema: int(0, 65_535).optional(), doc: 'port of the Prometheus /metrics endpoint; unset: none' },
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   if (r.CATEGORIES !== undefined && r.CATEGORIES.length === 0) {
     issues.push({ variable: 'CATEGORIES', message: 'must name at least one category when set' });
   }
+  issues.push(...connectionIssues(r));
   if (issues.length > 0) throw new ConfigError(issues);
   const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
@@ -225,6 +230,21 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     log: { level: r.LOG_LEVEL, format: r.LOG_FORMAT },
     skipSameContent: r.SKIP_SAME_CONTENT,
   };
+}
+
+/** The region and the Redis URL: checked here so a typo exits 3 at start rather than failing every poll. */
+function connectionIssues(r: RawConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const allLocal = [r.S3_ENDPOINT, r.SQS_ENDPOINT, r.DYNAMODB_ENDPOINT, r.BEDROCK_ENDPOINT].every(Boolean);
+  if (!isAwsRegion(r.AWS_REGION) && !(allLocal && CUSTOM_REGION.test(r.AWS_REGION))) {
+    issues.push({
+      variable: 'AWS_REGION',
+      message: `${JSON.stringify(r.AWS_REGION)} is not an AWS region (e.g. us-east-1, eu-west-3, ap-southeast-2)`,
+    });
+  }
+  const redisProblem = r.REDIS_URL === undefined ? undefined : redisUrlProblem(r.REDIS_URL);
+  if (redisProblem) issues.push({ variable: 'REDIS_URL', message: redisProblem });
+  return issues;
 }
 
 /** Asserts the variables a command needs are set, naming each missing one. */
