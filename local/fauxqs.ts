@@ -7,6 +7,7 @@ import { type BuildAppOptions, buildApp } from 'fauxqs';
 import { httpUrl, listenError } from './listen.ts';
 import { installConditionalReads } from './s3Conditionals.ts';
 import { installS3KeyOrderListing } from './s3KeyOrderListing.ts';
+import { installResponseOverrides } from './s3ResponseOverrides.ts';
 import { type S3StoreInternals, type S3Write, tapS3Writes } from './s3WriteTap.ts';
 
 /**
@@ -110,6 +111,7 @@ export async function startFauxqs(options: FauxqsOptions): Promise<EmbeddedFauxq
     stores: { sqsStore, snsStore, s3Store } as unknown as NonNullable<BuildAppOptions['stores']>,
   });
   installConditionalReads(app, s3Store);
+  installResponseOverrides(app);
   // fauxqs caps request bodies at 11 MiB (enough for multipart parts), which turns a plain PutObject of a large
   // photo into a 413. S3 takes up to 5 GB in one PUT; we take up to MAX_PUT_BYTES (objects are held in memory).
   app.removeContentTypeParser('*');

@@ -104,6 +104,8 @@ export const CatalogueItem = z.object({
   text: z.string().optional(),
   image: ImageFacts.optional(),
   thumbnailKey: z.string().optional(),
+  /** The display copy (derived-images bucket): what the browser shows; the original is never handed out. */
+  displayKey: z.string().optional(),
   reason: z.string().optional(),
   reasonCode: z.string().optional(),
   inputTokens: z.number().int().optional(),

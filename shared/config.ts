@@ -35,9 +35,13 @@ export const CONFIG_VARIABLES = {
   TABLE_NAME: { schema: z.string().min(3).max(255).default('image-catalogue'), doc: 'DynamoDB catalogue table' },
   THUMBNAIL_BUCKET: {
     schema: z.string().min(3).optional(),
-    doc: 'private bucket for the small WebP thumbnails the worker makes; unset: no thumbnails',
+    doc: 'private bucket for the copies the worker makes (thumbnail, display copy); unset: none, and no images shown',
   },
   THUMBNAIL_EDGE: { schema: int(32, 1024).default(320), doc: 'long edge of thumbnails, px' },
+  DISPLAY_EDGE: {
+    schema: int(320, 8000).default(1600),
+    doc: 'long edge of the display copy the browser shows, px (at most the model image: IMAGE_MAX_EDGE)',
+  },
   MODEL_ID: {
     schema: z.string().min(1).default('anthropic.claude-3-haiku-20240307-v1:0'),
     doc: 'Bedrock model id or inference profile',
@@ -117,7 +121,7 @@ export interface Config {
   queueUrl?: string;
   dlqUrl?: string;
   tableName: string;
-  thumbnails: { bucket?: string; edge: number };
+  thumbnails: { bucket?: string; edge: number; displayEdge: number };
   model: {
     id: string;
     maxTokens: number;
@@ -188,7 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     queueUrl: r.QUEUE_URL,
     dlqUrl: r.DLQ_URL,
     tableName: r.TABLE_NAME,
-    thumbnails: { bucket: r.THUMBNAIL_BUCKET, edge: r.THUMBNAIL_EDGE },
+    thumbnails: { bucket: r.THUMBNAIL_BUCKET, edge: r.THUMBNAIL_EDGE, displayEdge: r.DISPLAY_EDGE },
     model: {
       id: r.MODEL_ID,
       maxTokens: r.MAX_TOKENS,

@@ -4,13 +4,15 @@ import { ImageRejectedError, ModelRequestError, RetryBudgetExhaustedError } from
 import type { ObjectEvent } from '../../shared/messages.ts';
 import { normaliseSequencer } from '../../shared/sequencer.ts';
 import type { CatalogueStore, Describer, ImageSource, PreparedImage, ThumbnailStore } from '../ports.ts';
+import { type DerivedCopies, storeDerivedCopies } from './derivedCopies.ts';
 import type { Outcome } from './outcome.ts';
 
 /** What the image step gives the pipeline (see worker/image/prepare.ts). */
 export interface PreparedForModel {
   image: PreparedImage;
   original: { format: string; width: number; height: number; bytes: number };
-  thumbnail?: { body: Buffer; width: number; height: number };
+  thumbnail?: DerivedCopies['thumbnail'];
+  display?: DerivedCopies['display'];
   contentHash: string;
 }
 
@@ -23,6 +25,7 @@ export interface PipelineDeps {
     box: ImageDescription['labels'][number]['box'],
     original: { width: number; height: number },
   ) => { left: number; top: number; width: number; height: number };
+  /** The private derived-images bucket (thumbnails and display copies); unset: none are kept. */
   thumbnails?: ThumbnailStore;
   prompt: { text: string; analysisVersion: string };
   maxBytes: number;
@@ -172,11 +175,7 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
       throw error;
     }
   }
-  let thumbnailKey: string | undefined = twin?.thumbnailKey;
-  if (!thumbnailKey && deps.thumbnails && prepared.thumbnail) {
-    thumbnailKey = `thumbnails/${prepared.contentHash}.webp`;
-    await deps.thumbnails.put(thumbnailKey, prepared.thumbnail.body, 'image/webp');
-  }
+  const derived = await storeDerivedCopies(prepared.contentHash, prepared, deps.thumbnails, twin);
   const d = described.description;
   const now = (deps.now?.() ?? new Date()).toISOString();
   const item: CatalogueItem = {
@@ -199,7 +198,7 @@ async function catalogueObject(event: ObjectEvent, deps: PipelineDeps, signal?: 
     sensitive: d.sensitive,
     text: d.text,
     image: imageFacts(prepared),
-    thumbnailKey,
+    ...derived,
     inputTokens: described.usage.inputTokens,
     outputTokens: described.usage.outputTokens,
     reusedFrom: twin?.id,
