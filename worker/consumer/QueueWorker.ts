@@ -3,9 +3,10 @@ import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@a
 import { Consumer } from 'sqs-consumer';
 import type { Config } from '../../shared/config.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { outcomeOfError } from '../pipeline/errorOutcome.ts';
 import { KeyedMutex } from '../pipeline/KeyedMutex.ts';
 import { OUTCOME_KINDS, type Outcome, type OutcomeKind } from '../pipeline/outcome.ts';
-import { handleQueueMessage, type MessageHandlerDeps } from './handleMessage.ts';
+import { defaultRetryDelaySeconds, handleQueueMessage, type MessageHandlerDeps } from './handleMessage.ts';
 
 /** Thrown inside the consumer's handler to leave a message on the queue; the delay is set by the consumer. */
 class ReleaseMessage extends Error {}
@@ -125,6 +126,17 @@ export class QueueWorker extends EventEmitter {
     }
   }
 
+  /**
+   * When a message whose handler threw should come back. Our own stop: at once, so another worker takes it now rather
+   * than after the visibility timeout. Anything else (the DLQ unreachable, a bug): like any retry, after a growing
+   * delay, so a fault that repeats does not spin.
+   */
+  private releaseDelay(message: Message, error: unknown): number {
+    if (outcomeOfError(error, this.work.signal).outcome === 'abort') return 0;
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
+    return (this.options.handler.retryDelaySeconds ?? defaultRetryDelaySeconds)(receiveCount);
+  }
+
   private waitIdle(ms: number): Promise<boolean> {
     if (this.stats.inFlight === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -169,9 +181,8 @@ export class QueueWorker extends EventEmitter {
       }
       return message;
     } catch (error) {
-      // Shutdown (or a crash of the handler): hand the message back at once, so another worker takes it now rather
-      // than after the visibility timeout. Done here, before the in-flight count drops, so a stop cannot cut it off.
-      if (!(error instanceof ReleaseMessage)) await this.release(message, 0);
+      // Done here, before the in-flight count drops, so a stop cannot cut the release off.
+      if (!(error instanceof ReleaseMessage)) await this.release(message, this.releaseDelay(message, error));
       throw error;
     } finally {
       this.stats.inFlight--;
