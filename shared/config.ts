@@ -61,6 +61,10 @@ export const CONFIG_VARIABLES = {
     schema: int(1, 64).default(4),
     doc: 'sqs-consumer instances per process; messages in flight = consumers x batch size',
   },
+  WORKER_MAX_INFLIGHT_BYTES: {
+    schema: int(1_048_576, 1_099_511_627_776).default(256 * 1024 * 1024),
+    doc: 'bytes of object bodies held at once (fetched, not yet prepared); sized for a 2 GB task',
+  },
   WORKER_BATCH_SIZE: { schema: int(1, 10).default(10), doc: 'messages per ReceiveMessage (1-10)' },
   WAIT_TIME_SECONDS: { schema: int(0, 20).default(20), doc: 'long-poll wait, s' },
   VISIBILITY_TIMEOUT_SECONDS: { schema: int(10, 43_200).default(300), doc: 'visibility timeout the worker sets, s' },
@@ -142,6 +146,8 @@ export interface Config {
     heartbeatSeconds: number;
     handlerTimeoutSeconds: number;
     shutdownTimeoutSeconds: number;
+    /** Bytes of object bodies held at once, fetched and not yet prepared. */
+    maxInflightBytes: number;
   };
   quota: {
     rpm: number;
@@ -219,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       heartbeatSeconds: r.HEARTBEAT_SECONDS,
       handlerTimeoutSeconds: r.HANDLER_TIMEOUT_SECONDS,
       shutdownTimeoutSeconds: r.SHUTDOWN_TIMEOUT_SECONDS,
+      maxInflightBytes: r.WORKER_MAX_INFLIGHT_BYTES,
     },
     quota: {
       rpm: r.QUOTA_RPM,

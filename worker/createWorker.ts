@@ -13,6 +13,7 @@ import { MetricsRegistry, registerQuotaMetrics } from './metrics/MetricsRegistry
 import { registerWorkerMetrics, startMetricsServer } from './metrics/metricsServer.ts';
 import { loadPrompt } from './model/prompt.ts';
 import { RetryingDescriber } from './model/RetryingDescriber.ts';
+import { ByteBudget } from './pipeline/ByteBudget.ts';
 import type { PipelineDeps } from './pipeline/processEvent.ts';
 import type { Describer } from './ports.ts';
 import { createQuotaLimiter } from './quota/createQuotaLimiter.ts';
@@ -75,6 +76,7 @@ export async function createPipeline(
     thumbnails: config.thumbnails.bucket ? new S3ThumbnailStore(clients.s3, config.thumbnails.bucket) : undefined,
     prompt: { text: prompt.text, analysisVersion: prompt.analysisVersion },
     maxBytes: config.image.maxBytes,
+    bodyBudget: new ByteBudget(config.consumer.maxInflightBytes),
     reuseSameContent: config.skipSameContent,
     analysisVersion: prompt.analysisVersion,
   };

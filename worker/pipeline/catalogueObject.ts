@@ -4,6 +4,7 @@ import { ImageRejectedError } from '../../shared/errors.ts';
 import type { DescribeResult, FetchResult } from '../ports.ts';
 import { type EventContext, nowIso, type PreparedForModel, type Result } from './deps.ts';
 import { storeDerivedCopies } from './derivedCopies.ts';
+import { type FetchedMeta, fetchAndPrepare } from './fetchPrepared.ts';
 import { superseded } from './records.ts';
 
 /**
@@ -19,13 +20,9 @@ export async function catalogueObject(ctx: EventContext, signal?: AbortSignal): 
   if (event.size !== undefined && event.size > deps.maxBytes) {
     throw new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(event.size, deps.maxBytes));
   }
-  const fetched = await deps.source.fetch(
-    { bucket: event.bucket, key: event.key, eTag: event.eTag, versionId: event.versionId },
-    { maxBytes: deps.maxBytes, signal },
-  );
-  if (fetched.status !== 'ok') return notFetched(ctx, fetched);
-  ctx.size = fetched.size;
-  const prepared = await deps.prepare(fetched.body);
+  const got = await fetchAndPrepare(ctx, signal);
+  if (got.status !== 'ok') return notFetched(ctx, got);
+  const { fetched, prepared } = got;
   const analysis = await analyse(ctx, prepared, signal);
   const derived = await storeDerivedCopies(prepared.contentHash, prepared, deps.thumbnails, analysis.twin);
   const item = catalogued(ctx, fetched, prepared, analysis, derived);
@@ -109,7 +106,7 @@ async function analyse(ctx: EventContext, prepared: PreparedForModel, signal?: A
 
 function catalogued(
   ctx: EventContext,
-  fetched: Extract<FetchResult, { status: 'ok' }>,
+  fetched: FetchedMeta,
   prepared: PreparedForModel,
   { described, twin }: Analysis,
   derived: Pick<CatalogueItem, 'thumbnailKey' | 'displayKey'>,

@@ -1,6 +1,7 @@
 import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
 import type { ObjectEvent } from '../../shared/messages.ts';
 import type { CatalogueStore, Describer, ImageSource, PreparedImage, ThumbnailStore } from '../ports.ts';
+import type { ByteBudget } from './ByteBudget.ts';
 import type { DerivedCopies } from './derivedCopies.ts';
 import type { Outcome } from './outcome.ts';
 
@@ -26,6 +27,8 @@ export interface PipelineDeps {
   thumbnails?: ThumbnailStore;
   prompt: { text: string; analysisVersion: string };
   maxBytes: number;
+  /** Bytes of object bodies held at once, fetched and not yet prepared (WORKER_MAX_INFLIGHT_BYTES); unset: no limit. */
+  bodyBudget?: ByteBudget;
   /** Reuse the analysis of identical bytes already catalogued under another key (SKIP_SAME_CONTENT). Default off. */
   reuseSameContent?: boolean;
   now?: () => Date;
