@@ -31,8 +31,14 @@ describe('ByteBudget', () => {
     const budget = new ByteBudget(100 * MB);
     const first = await budget.acquire(60 * MB);
     const order: string[] = [];
-    const large = budget.acquire(80 * MB).then((l) => (order.push('large'), l));
-    const small = budget.acquire(10 * MB).then((l) => (order.push('small'), l));
+    const noting =
+      (name: string) =>
+      <T>(lease: T) => {
+        order.push(name);
+        return lease;
+      };
+    const large = budget.acquire(80 * MB).then(noting('large'));
+    const small = budget.acquire(10 * MB).then(noting('small'));
     await Promise.resolve();
     expect(order).toEqual([]); // 10 MB would fit beside 60, but the 80 MB request came first
     first.release();
