@@ -51,12 +51,20 @@ export class DynamoCatalogueStore implements CatalogueStore {
   }
 
   putContent(item: CatalogueItem): Promise<WriteResult> {
+    // A reprocess that brings the display copy an older item lacks is a change too (backfill
+    // --reprocess-without-display), even at the same analysis version.
+    const addsDisplay = item.displayKey ? ' OR attribute_not_exists(#dk)' : '';
     return this.conditionalPut(item, {
       // Written when: nothing is stored; or the stored write is older; or it is the same content (same eTag, not a
       // tombstone) analysed differently (another analysis version or outcome) — a re-analysis keeps the stored seq.
-      ConditionExpression:
-        'attribute_not_exists(id) OR #seq < :seq OR (#eTag = :eTag AND #status <> :removed AND (#av <> :av OR #status <> :status))',
-      ExpressionAttributeNames: { '#seq': 'seq', '#eTag': 'eTag', '#status': 'status', '#av': 'analysisVersion' },
+      ConditionExpression: `attribute_not_exists(id) OR #seq < :seq OR (#eTag = :eTag AND #status <> :removed AND (#av <> :av OR #status <> :status${addsDisplay}))`,
+      ExpressionAttributeNames: {
+        '#seq': 'seq',
+        '#eTag': 'eTag',
+        '#status': 'status',
+        '#av': 'analysisVersion',
+        ...(item.displayKey ? { '#dk': 'displayKey' } : {}),
+      },
       ExpressionAttributeValues: {
         ':seq': item.seq,
         ':eTag': item.eTag ?? '',

@@ -91,3 +91,17 @@ describe('DynamoCatalogueStore on dynalite (the real condition expressions)', ()
     expect((await store.get(id))?.seq).toBe(normaliseSequencer('05'));
   });
 });
+
+describe('display copies (backfill --reprocess-without-display)', () => {
+  it('a reprocess of the same content and analysis version is written only when it adds the display copy', async () => {
+    const id = `b/display-${++n}.jpg`;
+    expect(await store.putContent(content(id, '0A', 'e1'))).toBe('written');
+    // The same result again (redelivery): nothing new.
+    expect(await store.putContent(content(id, '0A', 'e1'))).toBe('superseded');
+    // The reprocess that brings a display copy the item lacked.
+    expect(await store.putContent(content(id, '0A', 'e1', { displayKey: 'display/h.jpg' }))).toBe('written');
+    expect((await store.get(id))?.displayKey).toBe('display/h.jpg');
+    // Once it has one, a further identical reprocess changes nothing.
+    expect(await store.putContent(content(id, '0A', 'e1', { displayKey: 'display/h.jpg' }))).toBe('superseded');
+  });
+});
