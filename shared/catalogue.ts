@@ -112,6 +112,8 @@ export const CatalogueItem = z.object({
   outputTokens: z.number().int().optional(),
   /** The item whose analysis was reused for these identical bytes (no model call). */
   reusedFrom: z.string().optional(),
+  /** The category the counter items hold this item under (worker/adapters/CategoryTally.ts); set by the store. */
+  countedCategory: z.string().optional(),
   /** Lower-cased summary + labels + text, for the browser's search. */
   searchText: z.string().optional(),
   createdAt: z.string(),

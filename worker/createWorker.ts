@@ -2,6 +2,7 @@ import { descriptionJsonSchema } from '../shared/catalogue.ts';
 import { type Config, requireConfig } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import { BedrockDescriber } from './adapters/BedrockDescriber.ts';
+import { CategoryTally } from './adapters/CategoryTally.ts';
 import { DynamoCatalogueStore } from './adapters/DynamoCatalogueStore.ts';
 import { S3ImageSource } from './adapters/S3ImageSource.ts';
 import { S3ThumbnailStore } from './adapters/S3ThumbnailStore.ts';
@@ -69,7 +70,7 @@ export async function createPipeline(
   const prepareOptions = prepareOptionsFromConfig(config);
   return {
     source: new S3ImageSource(clients.s3),
-    store: new DynamoCatalogueStore(clients.doc, config.tableName),
+    store: new DynamoCatalogueStore(clients.doc, config.tableName, new CategoryTally(clients.doc, config.tableName)),
     describer,
     prepare: (body) => prepareImage(body, prepareOptions),
     toPixelBox,

@@ -1,5 +1,6 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CatalogueItem, searchTextOf } from '../../shared/catalogue.ts';
+import { CATEGORY_COUNTS, countsShardId } from '../../shared/table.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -80,7 +81,11 @@ export function makeRemoved(n: number): CatalogueItem {
   };
 }
 
-/** Writes items with BatchWriteItem, `concurrency` batches of 25 at a time, retrying what comes back unprocessed. */
+/**
+ * Writes items with BatchWriteItem, `concurrency` batches of 25 at a time, retrying what comes back unprocessed, and
+ * adds their catalogued categories to the counter items as the worker's CategoryTally would have (each item marked
+ * `countedCategory`, so a later worker write moves its count).
+ */
 export async function seedItems(
   doc: DynamoDBDocumentClient,
   tableName: string,
@@ -94,7 +99,7 @@ export async function seedItems(
     while (next < batches.length) {
       const batch = batches[next++]!;
       let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string] = batch.map(
-        (item) => ({ PutRequest: { Item: stripEmpty(item) } }),
+        (item) => ({ PutRequest: { Item: stripEmpty(counted(item)) } }),
       );
       while (requests.length > 0) {
         const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
@@ -103,6 +108,31 @@ export async function seedItems(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  await addCategoryCounts(doc, tableName, items);
+}
+
+async function addCategoryCounts(doc: DynamoDBDocumentClient, tableName: string, items: readonly CatalogueItem[]) {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    if (item.status === 'catalogued' && item.category) counts.set(item.category, (counts.get(item.category) ?? 0) + 1);
+  }
+  if (counts.size === 0) return;
+  const entries = [...counts];
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { id: countsShardId(0) },
+      UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :n${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(
+        entries.map(([name], i) => [`#c${i}`, `${CATEGORY_COUNTS.attributePrefix}${name}`]),
+      ),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
+    }),
+  );
+}
+
+function counted(item: CatalogueItem): CatalogueItem {
+  return item.status === 'catalogued' && item.category ? { ...item, countedCategory: item.category } : item;
 }
 
 /** As the worker stores items: no undefined, no empty strings. */

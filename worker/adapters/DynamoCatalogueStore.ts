@@ -9,15 +9,21 @@ import { errorName, transient } from '../../shared/awsErrors.ts';
 import { CatalogueItem } from '../../shared/catalogue.ts';
 import { CATALOGUE_TABLE } from '../../shared/table.ts';
 import type { CatalogueStore, WriteResult } from '../ports.ts';
+import { type CategoryTally, countedCategoryOf } from './CategoryTally.ts';
 
 /**
  * The catalogue in DynamoDB. Every write is conditional, so at-least-once, out-of-order delivery converges on the
  * bucket's final state: a failed condition means a newer (or equal) result is already stored, which is not an error.
  */
 export class DynamoCatalogueStore implements CatalogueStore {
+  /**
+   * @param tally keeps the category counts in step with every write that changes an item's counted category;
+   *   unset: no counts (tests of the store alone, tools that write items of their own).
+   */
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly tally?: CategoryTally,
   ) {}
 
   async get(id: string): Promise<CatalogueItem | undefined> {
@@ -102,6 +108,7 @@ export class DynamoCatalogueStore implements CatalogueStore {
     }
   }
 
+  /** The conditional write every put goes through; counts the category transition once it succeeded. */
   private async conditionalPut(
     item: CatalogueItem,
     condition: {
@@ -110,13 +117,26 @@ export class DynamoCatalogueStore implements CatalogueStore {
       ExpressionAttributeValues: Record<string, unknown>;
     },
   ): Promise<WriteResult> {
+    const counted = this.tally ? countedCategoryOf(item) : undefined;
+    let replaced: Record<string, unknown> | undefined;
     try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toStored(item), ...condition }));
-      return 'written';
+      const out = await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toStored(this.tally ? { ...item, countedCategory: counted } : item),
+          // What was replaced, to count the transition: only a write that passed its condition returns it.
+          ReturnValues: this.tally ? 'ALL_OLD' : undefined,
+          ...condition,
+        }),
+      );
+      replaced = out.Attributes;
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') return 'superseded';
       throw transient('DynamoDB PutItem', error, { id: item.id });
     }
+    const before = typeof replaced?.countedCategory === 'string' ? replaced.countedCategory : undefined;
+    await this.tally?.transition(item.id, before, counted);
+    return 'written';
   }
 }
 
