@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
 import { createWebServer, type WebServer } from '../../web/server.ts';
 import { makeGpsJpeg, makeHtmlJpegPolyglot, metadataTraces, POLYGLOT_MARKER } from '../fixtures/unsafeImages.ts';
-import { type System, startSystem, waitFor } from '../helpers/system.ts';
+import { type System, startSystem } from '../helpers/system.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const GPS_KEY = 'phone/IMG_0001.jpg';
@@ -63,11 +63,10 @@ describe('the API serves only worker-made copies', () => {
         ContentType: 'text/html',
       }),
     );
-    await waitFor(
-      async () => (await system.items()).filter((i) => i.status === 'catalogued').length === 2,
-      'both uploads catalogued',
-      120_000,
-    );
+    const outcomes = await system.spy.waitForOutcomes(2, (o) => o.key === GPS_KEY || o.key === POLYGLOT_KEY, {
+      timeoutMs: 120_000,
+    });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['catalogued', 'catalogued']);
     server = await createWebServer({
       config: loadConfig(system.stack.env),
       clients: { s3, doc: system.stack.clients.ddbDoc },

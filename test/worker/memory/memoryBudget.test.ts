@@ -8,7 +8,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBackfillMessage } from '../../../shared/messages.ts';
-import { FAST_WORKER_ENV, type System, startSystem, waitFor } from '../../helpers/system.ts';
+import { FAST_WORKER_ENV, pollUntil, type System, startSystem } from '../../helpers/system.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -59,7 +59,8 @@ describe('worker byte budget (WORKER_MAX_INFLIGHT_BYTES)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     let early: number | null | undefined;
     void exited.then((code) => (early = code));
-    await waitFor(
+    // The worker is another process: its effects in the table are all the test can see.
+    await pollUntil(
       async () => {
         if (early !== undefined) throw new Error(`worker exited (${early}) early: ${stderr}`);
         const items = await system.items();
