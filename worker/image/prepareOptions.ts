@@ -48,7 +48,7 @@ interface Thumbnail {
 }
 
 /** The copy the browser shows in place of the original: re-encoded by the worker, no metadata. */
-export interface DisplayCopy {
+interface DisplayCopy {
   body: Buffer;
   format: 'jpeg' | 'webp';
   width: number;
