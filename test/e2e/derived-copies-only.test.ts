@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type BrowserContext, chromium } from 'playwright-core';
 import sharp from 'sharp';
@@ -144,5 +144,20 @@ describe('the API serves only worker-made copies', () => {
     }
     expect(console).not.toContain(POLYGLOT_MARKER);
     await page.close();
+  });
+
+  it("deletes the photo's derived copies when the photo is removed from the bucket", async () => {
+    const item = (await system.items()).find((i) => i.key === GPS_KEY);
+    const keys = [item?.thumbnailKey, item?.displayKey];
+    expect(keys.every(Boolean)).toBe(true);
+    const since = system.spy.mark();
+    await system.remove(GPS_KEY);
+    await system.spy.waitForOutcome(GPS_KEY, (o) => o.outcome === 'removed', { since, timeoutMs: 60_000 });
+    for (const key of keys) {
+      const head = system.stack.clients.s3.send(
+        new HeadObjectCommand({ Bucket: system.stack.thumbnailBucket, Key: key }),
+      );
+      await expect(head, key).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    }
   });
 });

@@ -47,6 +47,7 @@ export class QueueWorker extends EventEmitter {
     outputTokens: 0,
   };
   private running = false;
+  private paused = false;
 
   constructor(private readonly options: QueueWorkerOptions) {
     super();
@@ -77,11 +78,35 @@ export class QueueWorker extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (const c of this.consumers) c.start();
+    if (!this.paused) for (const c of this.consumers) c.start();
     this.options.logger.info(
       { queueUrl: this.options.queueUrl, consumers: this.consumers.length, batchSize: this.options.consumer.batchSize },
       'worker started',
     );
+  }
+
+  /**
+   * Stops taking messages while the model is unavailable (see worker/model/ModelGate.ts). Messages already received
+   * finish or are released by the pipeline; a poll already under way may still deliver a few, which are released.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    for (const c of this.consumers) c.stop();
+    this.options.logger.warn({ inFlight: this.stats.inFlight }, 'worker paused: not taking messages');
+  }
+
+  /** Takes messages again after {@link pause}. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.running) for (const c of this.consumers) c.start();
+    this.options.logger.info('worker resumed: taking messages');
+  }
+
+  /** Whether the worker is paused. */
+  isPaused(): boolean {
+    return this.paused;
   }
 
   /**

@@ -84,7 +84,10 @@ export async function handleQueueMessage(
   }
   if (outcomes.some(needsRedelivery)) {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
-    const delaySeconds = (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(receiveCount);
+    // Paused model calls (configuration fault, daily budget): hand the message straight back; the paused worker
+    // takes no more until the model answers again.
+    const paused = outcomes.some((o) => o.reasonCode === 'MODEL_PAUSED');
+    const delaySeconds = paused ? 0 : (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(receiveCount);
     return { action: 'release', outcomes, delaySeconds };
   }
   let deadLettered: string | undefined;

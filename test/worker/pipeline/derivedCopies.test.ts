@@ -7,6 +7,9 @@ class MemoryStore implements ThumbnailStore {
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
     this.puts.set(key, { body, contentType });
   }
+  async delete(key: string): Promise<void> {
+    this.puts.delete(key);
+  }
 }
 
 const copies = {
