@@ -60,7 +60,7 @@ export interface CreateWorkerOptions {
 }
 
 /** The gate that pauses model calls, probing with one cheap request shaped like the worker's. */
-export function createModelGate(config: Config, clients: AwsClients, logger: Logger, prompt: string): ModelGate {
+function createModelGate(config: Config, clients: AwsClients, logger: Logger, prompt: string): ModelGate {
   return new ModelGate({
     probe: () =>
       probeModel(clients.bedrock, {

@@ -1,11 +1,11 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeItem, makeRejected, makeRemoved } from '../../../local/fixtures/catalogueItems.ts';
 import { isCountsItem } from '../../../shared/table.ts';
 import { CategoryCounter } from '../../../web/api/CategoryCounter.ts';
 import { CategoryTally } from '../../../worker/adapters/CategoryTally.ts';
 import { DynamoCatalogueStore } from '../../../worker/adapters/DynamoCatalogueStore.ts';
 import { startDynalite } from '../../helpers/dynalite.ts';
-import { makeItem, makeRejected, makeRemoved } from '../seed.ts';
 
 const CATEGORY = (n: number) => (n % 5 === 0 ? 'food' : n % 2 ? 'portrait' : 'landscape');
 
