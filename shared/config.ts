@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BATCH_VARIABLES } from './batchConfig.ts';
 import { CUSTOM_REGION, isAwsRegion, redisUrlProblem } from './configChecks.ts';
 import { describeEnv, parseEnv } from './env.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
@@ -31,21 +32,7 @@ export const CONFIG_VARIABLES = {
   SQS_ENDPOINT: { schema: optionalUrl, doc: 'SQS endpoint override (local stand-in)' },
   DYNAMODB_ENDPOINT: { schema: optionalUrl, doc: 'DynamoDB endpoint override (local stand-in)' },
   BEDROCK_ENDPOINT: { schema: optionalUrl, doc: 'Bedrock Runtime endpoint override (local stand-in)' },
-  BEDROCK_CONTROL_ENDPOINT: {
-    schema: optionalUrl,
-    doc: 'Bedrock control-plane endpoint override (local stand-in), for batch inference jobs',
-  },
-  BATCH_BUCKET: {
-    schema: z.string().min(3).optional(),
-    doc: 'private staging bucket of backfill --mode batch (JSONL input, job output, run manifest)',
-  },
-  BATCH_ROLE_ARN: {
-    schema: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)
-      .optional(),
-    doc: 'IAM role Bedrock assumes to read the batch input and write its output',
-  },
+  ...BATCH_VARIABLES,
   QUEUE_URL: { schema: z.url().optional(), doc: 'URL of the SQS queue the worker consumes and backfill feeds' },
   DLQ_URL: { schema: z.url().optional(), doc: 'URL of the dead-letter queue; poison messages are moved here at once' },
   TABLE_NAME: { schema: z.string().min(3).max(255).default('image-catalogue'), doc: 'DynamoDB catalogue table' },
@@ -157,9 +144,9 @@ export interface Config {
   region: string;
   /** Static credentials when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are given; else the SDK's default chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  endpoints: { s3?: string; sqs?: string; dynamodb?: string; bedrock?: string; bedrockControl?: string };
-  /** Batch inference (backfill --mode batch): the staging bucket and the service role. */
-  batch: { bucket?: string; roleArn?: string };
+  endpoints: { s3?: string; sqs?: string; dynamodb?: string; bedrock?: string };
+  /** Batch inference (backfill --mode batch): staging bucket, service role, control-plane endpoint override. */
+  batch: { bucket?: string; roleArn?: string; controlEndpoint?: string };
   queueUrl?: string;
   dlqUrl?: string;
   tableName: string;
@@ -242,14 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       accessKeyId && secretAccessKey
         ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN?.trim() || undefined }
         : undefined,
-    endpoints: {
-      s3: r.S3_ENDPOINT,
-      sqs: r.SQS_ENDPOINT,
-      dynamodb: r.DYNAMODB_ENDPOINT,
-      bedrock: r.BEDROCK_ENDPOINT,
-      bedrockControl: r.BEDROCK_CONTROL_ENDPOINT,
-    },
-    batch: { bucket: r.BATCH_BUCKET, roleArn: r.BATCH_ROLE_ARN },
+    endpoints: { s3: r.S3_ENDPOINT, sqs: r.SQS_ENDPOINT, dynamodb: r.DYNAMODB_ENDPOINT, bedrock: r.BEDROCK_ENDPOINT },
+    batch: { bucket: r.BATCH_BUCKET, roleArn: r.BATCH_ROLE_ARN, controlEndpoint: r.BEDROCK_CONTROL_ENDPOINT },
     queueUrl: r.QUEUE_URL,
     dlqUrl: r.DLQ_URL,
     tableName: r.TABLE_NAME,

@@ -122,7 +122,7 @@ export function controlPlaneClient(config: Config): BedrockClient {
   return new BedrockClient({
     region: config.region,
     credentials: config.credentials,
-    endpoint: config.endpoints.bedrockControl,
+    endpoint: config.batch.controlEndpoint,
   });
 }
 
