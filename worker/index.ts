@@ -14,4 +14,4 @@ export { type PreparedResult, prepareImage, toPixelBox } from './image/prepare.t
 export { prepareOptionsFromConfig } from './image/prepareOptions.ts';
 export { type LoadedPrompt, loadPrompt } from './model/prompt.ts';
 export { RetryingDescriber } from './model/RetryingDescriber.ts';
-export type { CatalogueStore, ImageSource, PreparedImage, ThumbnailStore, WriteResult } from './ports.ts';
+export type { CatalogueStore, ImageSource, PreparedImage, ThumbnailStore } from './ports.ts';

@@ -6,8 +6,8 @@ import type { StackConfig } from '../stackConfigSchema.ts';
 import { childOptions } from './childOptions.ts';
 
 /** Staging prefixes (scripts/backfill/batch/manifest.ts `stagingLayout`): Bedrock reads one and writes the other. */
-export const BATCH_INPUT_PREFIX = 'input/';
-export const BATCH_OUTPUT_PREFIX = 'output/';
+const BATCH_INPUT_PREFIX = 'input/';
+const BATCH_OUTPUT_PREFIX = 'output/';
 
 export interface BatchInferenceArgs {
   ctx: AwsContext;
@@ -91,7 +91,7 @@ export class BatchInference extends pulumi.ComponentResource {
 }
 
 /** The service role: list and read the input prefix, write the output prefix, nothing else, in this account only. */
-export function serviceStatements(bucketArn: pulumi.Input<string>, accountId: pulumi.Input<string>): Statement[] {
+function serviceStatements(bucketArn: pulumi.Input<string>, accountId: pulumi.Input<string>): Statement[] {
   const owner = { StringEquals: { 'aws:ResourceAccount': accountId } };
   return [
     {
@@ -119,7 +119,7 @@ export function serviceStatements(bucketArn: pulumi.Input<string>, accountId: pu
 }
 
 /** The operator: the four job calls, passing only this role to Bedrock only, and the staging bucket. */
-export function operatorStatements(
+function operatorStatements(
   bucketArn: pulumi.Input<string>,
   roleArn: pulumi.Input<string>,
   ctx: AwsContext,

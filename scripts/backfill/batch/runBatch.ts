@@ -37,7 +37,7 @@ export interface BatchDeps {
 }
 
 /** Names a run after what it catalogues: the same selection, model and analysis resume the same run. */
-export function runIdOf(o: BackfillOptions, modelId: string, analysisVersion: string): string {
+function runIdOf(o: BackfillOptions, modelId: string, analysisVersion: string): string {
   const h = createHash('sha256').update(JSON.stringify({ s: selectionOf(o), modelId, analysisVersion }));
   return h.digest('hex').slice(0, 12);
 }

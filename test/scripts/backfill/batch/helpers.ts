@@ -55,7 +55,7 @@ export async function putQuietly(system: System, images: readonly { key: string;
 }
 
 /** Fast polls and the test stack's staging bucket and role; limits as given. */
-export const FAST_BATCH: Partial<BatchModeOptionsInput> = { pollMs: 20, prepareConcurrency: 4 };
+const FAST_BATCH: Partial<BatchModeOptionsInput> = { pollMs: 20, prepareConcurrency: 4 };
 
 /** Runs `backfill --mode batch` in-process, as the CLI wires it, on the system's stack. */
 export async function runBatch(
