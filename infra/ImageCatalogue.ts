@@ -80,7 +80,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       child,
     );
     const browser = config.browser
-      ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, imageBucket, thumbnailBucket }, child)
+      ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, thumbnailBucket }, child)
       : undefined;
 
     this.outputs = {
