@@ -28,6 +28,9 @@ Selection
   --no-skip-catalogued      enqueue them anyway (the worker still skips them, without a model call)
   --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
                             model, prompt or schema), with reprocess: true; keys with no item are not enqueued
+  --reprocess-without-display
+                            enqueue only the keys whose catalogued item has no display copy (catalogued before the
+                            worker made them), with reprocess: true, so the browser can show them
 
 Run
   --dry-run                 count, estimate tokens, cost and time; enqueue nothing
@@ -64,6 +67,7 @@ const OPTIONS = {
   'skip-catalogued': { type: 'boolean' },
   'no-skip-catalogued': { type: 'boolean' },
   'reprocess-stale': { type: 'boolean' },
+  'reprocess-without-display': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
   rate: { type: 'string' },
@@ -144,6 +148,7 @@ function parseInvocation(argv: string[]): Invocation {
     pageSize: int('page-size', v['page-size']),
     skipCatalogued: !v['no-skip-catalogued'],
     reprocessStale: v['reprocess-stale'] ?? false,
+    reprocessWithoutDisplay: v['reprocess-without-display'] ?? false,
     resume: !(v.restart || v['no-resume']),
   };
   const checked = BackfillOptions.safeParse(input);

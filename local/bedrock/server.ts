@@ -40,7 +40,7 @@ export interface BedrockStandInOptions {
 }
 
 /** Models to deny and to grant again (row keys, model or profile ids, `*`). */
-export type AccessPatch = { deny?: string[]; grant?: string[] };
+type AccessPatch = { deny?: string[]; grant?: string[] };
 const AccessPatchSchema = z.strictObject({
   deny: z.array(z.string()).optional(),
   grant: z.array(z.string()).optional(),

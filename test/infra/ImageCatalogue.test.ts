@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MOCK_ACCOUNT } from '../../infra/mockRuntime.ts';
 import { scaleOutSteps } from '../../infra/rules.ts';
 import { DEFAULT_SUFFIXES } from '../../infra/stackConfigSchema.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { catalogueCreateTableInput } from '../../shared/table.ts';
+import { MOCK_ACCOUNT } from '../../tools/infra/mockRuntime.ts';
 import type { PolicyStatement } from './policyChecks.ts';
 import { taskEnvironment } from './policyChecks.ts';
 import { parseJson, runStack, type StackRun } from './stackUnderMocks.ts';

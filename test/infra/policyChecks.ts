@@ -1,4 +1,4 @@
-import type { RecordedResource } from '../../infra/mockRuntime.ts';
+import type { RecordedResource } from '../../tools/infra/mockRuntime.ts';
 
 /**
  * Policy checks over every resource the program registers (not only the ones a test thinks of): each returns a
