@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
@@ -137,7 +138,12 @@ describe('S3ImageSource: what each S3 error means', () => {
   });
 
   it('a body that breaks while read is a TransientError', async () => {
-    const body = { transformToByteArray: async () => Promise.reject(new Error('socket hang up')) };
+    const body = Readable.from(
+      (async function* () {
+        yield new Uint8Array([1]);
+        throw new Error('socket hang up');
+      })(),
+    );
     const source = new S3ImageSource({
       send: async () => ({ ContentLength: 5, Body: body, ETag: '"e"' }),
     } as unknown as S3Client);
@@ -151,7 +157,7 @@ describe('S3ImageSource: what each S3 error means', () => {
     const source = new S3ImageSource({
       send: async (command: { input: Record<string, unknown> }) => {
         inputs.push(command.input);
-        return { ContentLength: 2, Body: { transformToByteArray: async () => new Uint8Array([1, 2]) } };
+        return { ContentLength: 2, Body: Readable.from([new Uint8Array([1, 2])]) };
       },
     } as unknown as S3Client);
     const got = await source.fetch({ bucket: 'b', key: 'k', eTag: 'abc', versionId: 'v9' }, { maxBytes: 10 });
