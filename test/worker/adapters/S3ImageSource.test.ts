@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
@@ -103,5 +104,64 @@ describe('S3ImageSource on the S3 stand-in', () => {
       }),
     );
     await expect(unreachable.head({ bucket: stack.bucket, key: 'k' })).rejects.toBeInstanceOf(TransientError);
+  });
+});
+
+/** The error shapes S3 answers with, as the SDK raises them; a client that only throws them. */
+describe('S3ImageSource: what each S3 error means', () => {
+  const failing = (error: unknown) =>
+    new S3ImageSource({ send: async () => Promise.reject(error) } as unknown as S3Client);
+  const awsError = (name: string, status?: number) =>
+    Object.assign(new Error(name), { name, $metadata: status === undefined ? {} : { httpStatusCode: status } });
+  const fetch = (error: unknown) => failing(error).fetch({ bucket: 'b', key: 'k', eTag: 'e' }, { maxBytes: 10 });
+
+  it.each([
+    ['PreconditionFailed', undefined],
+    ['UnknownError', 412],
+  ])('%s (HTTP %s) means the object changed', async (name, status) => {
+    expect(await fetch(awsError(name, status))).toEqual({ status: 'changed' });
+  });
+
+  it.each([
+    ['NoSuchKey', undefined],
+    ['NoSuchVersion', undefined],
+    ['NotFound', undefined],
+    ['UnknownError', 404],
+  ])('%s (HTTP %s) means the object is gone', async (name, status) => {
+    expect(await fetch(awsError(name, status))).toEqual({ status: 'missing' });
+  });
+
+  it('anything else is a TransientError naming the object', async () => {
+    const error = await fetch(awsError('SlowDown', 503)).catch((e) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.context).toMatchObject({ bucket: 'b', key: 'k', awsError: 'SlowDown', httpStatus: 503 });
+  });
+
+  it('a body that breaks while read is a TransientError', async () => {
+    const body = Readable.from(
+      (async function* () {
+        yield new Uint8Array([1]);
+        throw new Error('socket hang up');
+      })(),
+    );
+    const source = new S3ImageSource({
+      send: async () => ({ ContentLength: 5, Body: body, ETag: '"e"' }),
+    } as unknown as S3Client);
+    const error = await source.fetch({ bucket: 'b', key: 'k' }, { maxBytes: 10 }).catch((e) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toContain('S3 GetObject body');
+  });
+
+  it('sends IfMatch quoted and the version asked for, and falls back to the asked eTag when S3 gives none', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    const source = new S3ImageSource({
+      send: async (command: { input: Record<string, unknown> }) => {
+        inputs.push(command.input);
+        return { ContentLength: 2, Body: Readable.from([new Uint8Array([1, 2])]) };
+      },
+    } as unknown as S3Client);
+    const got = await source.fetch({ bucket: 'b', key: 'k', eTag: 'abc', versionId: 'v9' }, { maxBytes: 10 });
+    expect(inputs).toEqual([{ Bucket: 'b', Key: 'k', IfMatch: '"abc"', VersionId: 'v9' }]);
+    expect(got).toMatchObject({ status: 'ok', eTag: 'abc', size: 2 });
   });
 });

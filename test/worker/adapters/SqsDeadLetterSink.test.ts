@@ -66,6 +66,14 @@ describe('SqsDeadLetterSink on the SQS stand-in', () => {
     expect(attr(m, 'catalogue-body-truncated')).toMatch(/^262144 bytes, cut to \d+$/);
   });
 
+  it('keeps a body that fits whole, without the truncation attribute', async () => {
+    const body = 'a'.repeat(200_000);
+    await sink.send(body, { reason: 'r', code: 'c' });
+    const m = await receiveOne();
+    expect(m.Body).toBe(body);
+    expect(m.MessageAttributes?.['catalogue-body-truncated']).toBeUndefined();
+  });
+
   it('turns a failed send into a retryable TransientError (the message is then not acknowledged)', async () => {
     const broken = new SqsDeadLetterSink(stack.clients.sqs, `${stack.endpoints.sqs}/000000000000/no-such-queue`);
     const error = await broken.send('body', { reason: 'r', code: 'c' }).catch((e) => e);

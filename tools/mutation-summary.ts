@@ -1,0 +1,68 @@
+/**
+ * Prints StrykerJS's result as Markdown: the score per file and every mutant that survived or no test covered.
+ * Reads the incremental report, which Stryker also saves when a run is interrupted, so a partial run can be read too.
+ *
+ *   npx tsx tools/mutation-summary.ts [reports/mutation/stryker-incremental.json]
+ */
+import { readFileSync } from 'node:fs';
+
+interface Mutant {
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number } };
+}
+interface Report {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+}
+
+const DETECTED = new Set(['Killed', 'Timeout']);
+const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+
+function main(argv: string[]): number {
+  if (argv.includes('--help')) {
+    console.log('usage: tsx tools/mutation-summary.ts [path to stryker-incremental.json or mutation.json]');
+    return 0;
+  }
+  const file = argv[0] ?? 'reports/mutation/stryker-incremental.json';
+  let report: Report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  } catch (error) {
+    console.error(`cannot read ${file}: ${(error as Error).message}`);
+    return 2;
+  }
+  let detected = 0;
+  let undetected = 0;
+  const rows: string[] = [];
+  const survivors: string[] = [];
+  for (const [path, { source, mutants }] of Object.entries(report.files).sort()) {
+    const tested = mutants.filter((m) => DETECTED.has(m.status) || UNDETECTED.has(m.status));
+    const d = tested.filter((m) => DETECTED.has(m.status)).length;
+    detected += d;
+    undetected += tested.length - d;
+    const pending = mutants.length - tested.length;
+    const score = tested.length ? `${((100 * d) / tested.length).toFixed(1)} %` : '-';
+    rows.push(
+      `| ${path} | ${mutants.length} | ${tested.length} | ${d} | ${tested.length - d} | ${pending} | ${score} |`,
+    );
+    const lines = source.split('\n');
+    for (const m of tested.filter((x) => UNDETECTED.has(x.status))) {
+      const line = m.location.start.line;
+      const code = (lines[line - 1] ?? '').trim().slice(0, 70).replaceAll('|', '\\|').replaceAll('`', "'");
+      survivors.push(`| ${path}:${line} | ${m.status} | ${m.mutatorName} | \`${code}\` |`);
+    }
+  }
+  const total = detected + undetected;
+  console.log(`Mutation score over the mutants tested: ${((100 * detected) / Math.max(1, total)).toFixed(1)} %`);
+  console.log(`(${detected} detected of ${total} tested)\n`);
+  console.log('| file | mutants | tested | detected | undetected | not yet tested | score |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+  console.log('\n| where | status | mutator | code |');
+  console.log('| --- | --- | --- | --- |');
+  for (const s of survivors) console.log(s);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
