@@ -18,7 +18,7 @@ describe('parseStackConfig', () => {
   it('applies the documented defaults', () => {
     const c = parseStackConfig({});
     expect(c).toMatchObject({
-      maxReceiveCount: 5,
+      maxReceiveCount: 10,
       quotaStore: 'redis',
       browser: true,
       minWorkers: 1,

@@ -1,10 +1,20 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { transient } from '../../shared/awsErrors.ts';
+import { DEAD_LETTER_ATTRIBUTES } from '../../shared/deadLetters.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
 /** Where poison messages go at once, with the reason attached, instead of waiting for maxReceiveCount. */
 export interface DeadLetterSink {
-  send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void>;
+  send(body: string, details: DeadLetterDetails): Promise<void>;
+}
+
+/** Why a message was dead-lettered; carried as message attributes, which the dead-letter tool groups by. */
+export interface DeadLetterDetails {
+  reason: string;
+  code: string;
+  messageId?: string;
+  /** Failed attempts the worker made before giving up (absent for poison, which is never attempted). */
+  attempts?: number;
 }
 
 export class SqsDeadLetterSink implements DeadLetterSink {
@@ -13,17 +23,21 @@ export class SqsDeadLetterSink implements DeadLetterSink {
     private readonly dlqUrl: string,
   ) {}
 
-  async send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void> {
+  async send(body: string, details: DeadLetterDetails): Promise<void> {
     const attr = (value: string) => ({ DataType: 'String', StringValue: value.slice(0, 1000) || '-' });
+    const A = DEAD_LETTER_ATTRIBUTES;
     try {
       await this.sqs.send(
         new SendMessageCommand({
           QueueUrl: this.dlqUrl,
           MessageBody: body === '' ? '(empty body)' : body,
           MessageAttributes: {
-            'catalogue-reason': attr(details.reason),
-            'catalogue-error-code': attr(details.code),
-            'catalogue-source-message-id': attr(details.messageId ?? 'unknown'),
+            [A.reason]: attr(details.reason),
+            [A.code]: attr(details.code),
+            [A.sourceMessageId]: attr(details.messageId ?? 'unknown'),
+            ...(details.attempts === undefined
+              ? {}
+              : { [A.attempts]: { DataType: 'Number', StringValue: String(details.attempts) } }),
           },
         }),
       );

@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/logger.ts';
 import { parseQueueMessage } from '../../shared/messages.ts';
 import type { DeadLetterSink } from '../adapters/SqsDeadLetterSink.ts';
 import type { KeyedMutex } from '../pipeline/KeyedMutex.ts';
+import { attemptsOf } from './Redelivery.ts';
 import { needsRedelivery, type Outcome } from '../pipeline/outcome.ts';
 import { type PipelineDeps, processEvent } from '../pipeline/processEvent.ts';
 
@@ -12,7 +13,13 @@ import { type PipelineDeps, processEvent } from '../pipeline/processEvent.ts';
 export type MessageVerdict =
   | { action: 'ack'; outcomes: Outcome[]; deadLettered?: string }
   /** Leave it on the queue; make it visible again after `delaySeconds`. */
-  | { action: 'release'; outcomes: Outcome[]; delaySeconds: number };
+  | {
+      action: 'release';
+      outcomes: Outcome[];
+      delaySeconds: number;
+      /** Set when the attempt failed outside any record's outcome. */
+      failure?: { reason: string; code: string };
+    };
 
 export interface MessageHandlerDeps {
   pipeline: PipelineDeps;
@@ -81,8 +88,9 @@ export async function handleQueueMessage(
     else log.info(line, `record ${o.outcome}`);
   }
   if (outcomes.some(needsRedelivery)) {
-    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
-    const delaySeconds = (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(receiveCount);
+    // The worker's own count of failed attempts (this one included), not SQS's receives: see Redelivery.ts.
+    const failures = attemptsOf(message) + 1;
+    const delaySeconds = (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(failures);
     return { action: 'release', outcomes, delaySeconds };
   }
   let deadLettered: string | undefined;
