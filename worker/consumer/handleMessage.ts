@@ -5,9 +5,9 @@ import type { Logger } from '../../shared/logger.ts';
 import { parseQueueMessage } from '../../shared/messages.ts';
 import type { DeadLetterSink } from '../adapters/SqsDeadLetterSink.ts';
 import type { KeyedMutex } from '../pipeline/KeyedMutex.ts';
-import { attemptsOf } from './Redelivery.ts';
 import { needsRedelivery, type Outcome } from '../pipeline/outcome.ts';
 import { type PipelineDeps, processEvent } from '../pipeline/processEvent.ts';
+import { attemptsOf } from './Redelivery.ts';
 
 /** What to do with the message after handling it. */
 export type MessageVerdict =

@@ -56,7 +56,9 @@ describe('the worker counts its real failures itself', () => {
       'dead-lettered',
     );
     const dead = await receiveOne(system.stack.dlqUrl);
-    expect(dead.MessageAttributes?.['catalogue-reason']?.StringValue).toBe('gave up after 2 failed attempts: still failing');
+    expect(dead.MessageAttributes?.['catalogue-reason']?.StringValue).toBe(
+      'gave up after 2 failed attempts: still failing',
+    );
     expect(dead.MessageAttributes?.['catalogue-failed-attempts']?.StringValue).toBe('2');
   });
 
