@@ -1,15 +1,14 @@
 import * as pulumi from '@pulumi/pulumi';
-import { alarms } from './alarms.ts';
-import { browser } from './browser.ts';
-import { catalogueTable } from './catalogueTable.ts';
+import { Alarms } from './components/Alarms.ts';
+import { CatalogueBrowser } from './components/CatalogueBrowser.ts';
+import { CatalogueTable } from './components/CatalogueTable.ts';
+import { EventQueue } from './components/EventQueue.ts';
+import { Network } from './components/Network.ts';
+import { QuotaStore } from './components/QuotaStore.ts';
+import { Storage } from './components/Storage.ts';
+import { WorkerFleet } from './components/WorkerFleet.ts';
 import { awsContext } from './iam.ts';
-import { network } from './network.ts';
-import { eventQueue } from './queue.ts';
-import { quotaStore } from './quotaStore.ts';
-import { fleetScaling } from './scaling.ts';
 import type { StackConfig } from './stackConfigSchema.ts';
-import { privateBucket } from './storage.ts';
-import { workerFleet, workerRepository } from './worker.ts';
 
 /** The stack outputs a user needs; optional parts are undefined when switched off. */
 export interface ImageCatalogueOutputs {
@@ -30,8 +29,9 @@ export interface ImageCatalogueOutputs {
 }
 
 /**
- * The whole image catalogue in one component: storage, the event queue, the catalogue table, the worker fleet with
- * its autoscaling and quota store, alarms and the optional browser. Every resource is a child of this component.
+ * The whole image catalogue, as one child component per part: storage, the event queue, the catalogue table, the
+ * network, the quota store, the worker fleet (with its autoscaling), the alarms and the optional browser. This class
+ * only wires them together; each part's resources are children of its component, which is a child of this one.
  */
 export class ImageCatalogue extends pulumi.ComponentResource {
   readonly outputs: ImageCatalogueOutputs;
@@ -41,66 +41,48 @@ export class ImageCatalogue extends pulumi.ComponentResource {
     const child = { parent: this };
     const ctx = awsContext(child);
 
-    const images = privateBucket(
-      `${name}-images`,
-      { versioning: config.imageBucketVersioning, forceDestroy: config.forceDestroy },
+    const storage = new Storage(name, config, child);
+    const { imageBucket, thumbnailBucket } = storage;
+    const events = new EventQueue(`${name}-events`, { config, bucket: imageBucket, accountId: ctx.accountId }, child);
+    const { table } = new CatalogueTable(
+      `${name}-table`,
+      { deletionProtection: config.tableDeletionProtection },
       child,
     );
-    const thumbnails = privateBucket(`${name}-thumbnails`, { forceDestroy: config.forceDestroy }, child);
-    const events = eventQueue(`${name}-events`, { config, bucket: images.bucket, accountId: ctx.accountId }, child);
-    const table = catalogueTable(`${name}-table`, { deletionProtection: config.tableDeletionProtection }, child);
-
-    const net = network(`${name}-net`, { config, region: ctx.region }, child);
+    const network = new Network(`${name}-net`, { config, region: ctx.region }, child);
     const store =
-      config.quotaStore === 'redis' ? quotaStore(`${name}-quota`, { config, network: net }, child) : undefined;
-    const repository = workerRepository(`${name}-worker`, config, child);
-    const fleet = workerFleet(
-      `${name}-worker`,
+      config.quotaStore === 'redis' ? new QuotaStore(`${name}-quota`, { config, network }, child) : undefined;
+    const fleet = new WorkerFleet(
+      name,
       {
         config,
         ctx,
-        network: net,
-        repository,
-        grants: {
-          imageBucket: images.bucket,
-          thumbnailBucket: thumbnails.bucket,
-          queue: events.queue,
-          dlq: events.dlq,
-          table,
-        },
+        network,
+        grants: { imageBucket, thumbnailBucket, queue: events.queue, dlq: events.dlq, table },
         redisUrl: store?.url,
       },
       child,
     );
-    fleetScaling(
-      `${name}-fleet`,
-      { config, cluster: fleet.cluster, service: fleet.service, queue: events.queue },
-      child,
-    );
-    const alerts = alarms(name, { config, queue: events.queue, dlq: events.dlq }, child);
-    const web = config.browser
-      ? browser(
-          `${name}-browser`,
-          { config, ctx, table, imageBucket: images.bucket, thumbnailBucket: thumbnails.bucket },
-          child,
-        )
+    const alarms = new Alarms(name, { config, queue: events.queue, dlq: events.dlq }, child);
+    const browser = config.browser
+      ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, imageBucket, thumbnailBucket }, child)
       : undefined;
 
     this.outputs = {
-      imageBucketName: images.bucket.bucket,
-      thumbnailBucketName: thumbnails.bucket.bucket,
+      imageBucketName: imageBucket.bucket,
+      thumbnailBucketName: thumbnailBucket.bucket,
       queueUrl: events.queue.url,
       dlqUrl: events.dlq.url,
       tableName: table.name,
-      ecrRepositoryUrl: repository.repositoryUrl,
+      ecrRepositoryUrl: fleet.repository.repositoryUrl,
       workerImage: fleet.image,
       clusterName: fleet.cluster.name,
       serviceName: fleet.service.name,
       workerLogGroupName: fleet.logGroup.name,
-      alarmTopicArn: alerts.topic.arn,
-      vpcId: net.vpcId,
+      alarmTopicArn: alarms.topic.arn,
+      vpcId: network.vpcId,
       redisUrl: store?.url,
-      galleryUrl: web?.url,
+      galleryUrl: browser?.url,
     };
     this.registerOutputs({ ...this.outputs });
   }

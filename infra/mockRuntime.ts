@@ -21,6 +21,8 @@ export interface RecordedResource {
   parent?: string;
   /** URNs this resource depends on (explicit `dependsOn` and inputs taken from other resources). */
   dependencies: string[];
+  /** Parent URNs of its aliases: the parents it had before, under which the engine will find it in existing stacks. */
+  aliasParents: string[];
   inputs: Record<string, unknown>;
   /** The outputs the mock answered with (inputs plus fake ids, ARNs, URLs). */
   state: Record<string, unknown>;
@@ -42,6 +44,7 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getDependenciesList(): string[];
+  getAliasesList(): Array<{ getSpec(): { getParenturn(): string } | undefined }>;
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -100,6 +103,10 @@ export async function startMockRuntime(
       custom: req.getCustom(),
       parent: req.getParent() || undefined,
       dependencies: [...req.getDependenciesList()],
+      aliasParents: req
+        .getAliasesList()
+        .map((alias) => alias.getSpec()?.getParenturn() ?? '')
+        .filter(Boolean),
       inputs: {},
       state: {},
     };

@@ -41,7 +41,7 @@ Dry run
   --sample N                images whose header is read to estimate tokens (default 200)
   --output-tokens N         expected output tokens per image (default: measured on the catalogue, else 300)
   --no-calibrate            do not use the catalogue's measured token usage
-  --price-input USD         price per million input tokens (default: shared/pricing.ts for MODEL_ID)
+  --price-input USD         price per million input tokens (default: shared/modelTable.ts for MODEL_ID)
   --price-output USD        price per million output tokens
 
 Resume guarantee: a key is written to the checkpoint only after the SendMessageBatch that carried it succeeded, and

@@ -9,6 +9,15 @@ export abstract class CatalogueError extends Error {
   abstract readonly retryable: boolean;
   readonly context: Record<string, unknown>;
 
+  /**
+   * True when no retry within this delivery can help: the work on the record ends here. Final and not retryable:
+   * settled for good (a rejected image, a poison message). Final and retryable: this process gave up (its retry
+   * budget ran out) and leaves the message to SQS redelivery. Not final: retry later. Defaults to `!retryable`.
+   */
+  get final(): boolean {
+    return !this.retryable;
+  }
+
   constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -17,7 +26,14 @@ export abstract class CatalogueError extends Error {
 
   /** A plain object for structured logs. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, retryable: this.retryable, message: this.message, ...this.context };
+    return {
+      name: this.name,
+      code: this.code,
+      retryable: this.retryable,
+      final: this.final,
+      message: this.message,
+      ...this.context,
+    };
   }
 }
 
@@ -96,6 +112,10 @@ export class ModelRequestError extends CatalogueError {
 export class RetryBudgetExhaustedError extends CatalogueError {
   readonly code = 'RETRY_BUDGET_EXHAUSTED';
   readonly retryable = true;
+  /** This process is done with the record (retrying again here would only burn quota); SQS may redeliver it. */
+  override get final(): boolean {
+    return true;
+  }
 }
 
 /** True when an error may succeed if tried again later. Unknown errors count as retryable: never lose an image. */

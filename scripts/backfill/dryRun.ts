@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../../shared/logger.ts';
-import { costOf, type ModelPrice, priceOf } from '../../shared/pricing.ts';
+import { costOf, type ModelPrice, priceOf } from '../../shared/models.ts';
 import { BackfillRun } from './BackfillRun.ts';
 import { CatalogueLookup } from './CatalogueLookup.ts';
 import { newCheckpointState } from './Checkpoint.ts';
@@ -24,7 +24,7 @@ export interface DryRunSettings {
   outputTokens?: number;
   /** Use the catalogue's measured usage for overhead and output. Default true. */
   calibrate?: boolean;
-  /** USD per million tokens; default: shared/pricing.ts for the model. */
+  /** USD per million tokens; default: the model table (shared/modelTable.ts). */
   priceInput?: number;
   priceOutput?: number;
 }

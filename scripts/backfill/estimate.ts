@@ -6,7 +6,7 @@ import { CATALOGUE_TOOL_NAME } from '../../worker/adapters/BedrockDescriber.ts';
  * IMAGE_MAX_EDGE × IMAGE_MAX_EDGE (never enlarging); Claude then scales it down itself to a long edge of at most
  * 1568 px and about 1.15 MP, and counts ⌈w × h / 750⌉ tokens for it. Each request also carries the prompt and the
  * tool definition (name, description, JSON schema: about 4 characters a token), the system prompt Claude adds for
- * tool use (model-dependent, see shared/pricing.ts) and, as output, the tool call with the catalogue entry.
+ * tool use (model-dependent, see shared/modelTable.ts) and, as output, the tool call with the catalogue entry.
  */
 
 /** Claude's own downscale (Anthropic's vision documentation). */

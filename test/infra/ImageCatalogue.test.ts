@@ -40,11 +40,39 @@ describe('ImageCatalogue with the default config', () => {
     }
   });
 
-  it('makes every resource a child of the one component', () => {
-    const [component, ...children] = run.resources.filter((r) => !r.parent);
-    expect(children).toEqual([]);
-    expect(component?.type).toBe('image-catalogue:index:ImageCatalogue');
-    expect(run.resources.filter((r) => r.parent && r.parent !== component?.urn)).toEqual([]);
+  it('builds one component of child components, each owning its part', () => {
+    const [root, ...otherRoots] = run.resources.filter((r) => !r.parent);
+    expect(otherRoots).toEqual([]);
+    expect(root?.type).toBe('image-catalogue:index:ImageCatalogue');
+    const parts = run.resources.filter((r) => r.parent === root?.urn);
+    expect(parts.map((r) => r.type.split(':')[2]).sort()).toEqual([
+      'Alarms',
+      'CatalogueBrowser',
+      'CatalogueTable',
+      'EventQueue',
+      'Network',
+      'QuotaStore',
+      'Storage',
+      'WorkerFleet',
+    ]);
+    // Every cloud resource belongs to a part, not to the root (provider look-ups are not resources).
+    const partUrns = new Set(parts.map((r) => r.urn));
+    expect(run.resources.filter((r) => r.custom && !partUrns.has(r.parent ?? ''))).toEqual([]);
+    const partOf = (type: string, name: string) =>
+      run.resources.find((r) => r.urn === run.get(type, name).parent)?.type.split(':')[2];
+    expect(partOf(T.queue, 'catalogue-events-dlq')).toBe('EventQueue');
+    expect(partOf(T.bucket, 'catalogue-images')).toBe('Storage');
+    expect(partOf('aws:dynamodb/table:Table', 'catalogue-table')).toBe('CatalogueTable');
+    expect(partOf('aws:ecs/service:Service', 'catalogue-worker')).toBe('WorkerFleet');
+    expect(partOf(T.policy, 'catalogue-fleet-scale-out')).toBe('WorkerFleet');
+    expect(partOf(T.bucket, 'catalogue-browser-site')).toBe('CatalogueBrowser');
+  });
+
+  it('keeps every resource findable under the root, its parent before the split into parts (no replacement)', () => {
+    const root = run.resources.find((r) => !r.parent);
+    const moved = run.resources.filter((r) => r.custom && r.parent !== root?.urn);
+    expect(moved.length).toBeGreaterThan(50);
+    expect(moved.filter((r) => !r.aliasParents.includes(root?.urn ?? '-'))).toEqual([]);
   });
 
   it('sends every create and remove event of an image suffix to the queue, after the queue policy', () => {

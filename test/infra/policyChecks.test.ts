@@ -21,6 +21,7 @@ function res(type: string, name: string, inputs: Record<string, unknown>, extra:
     name,
     custom: true,
     dependencies: [],
+    aliasParents: [],
     inputs,
     state: { arn: `arn:${name}` },
     ...extra,

@@ -4,10 +4,16 @@ import { Consumer } from 'sqs-consumer';
 import type { Config } from '../../shared/config.ts';
 import { ATTEMPTS_ATTRIBUTE } from '../../shared/deadLetters.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { outcomeOfError } from '../pipeline/errorOutcome.ts';
 import { KeyedMutex } from '../pipeline/KeyedMutex.ts';
 import { OUTCOME_KINDS, type Outcome, type OutcomeKind } from '../pipeline/outcome.ts';
-import { handleQueueMessage, type MessageHandlerDeps, type MessageVerdict } from './handleMessage.ts';
-import { Redelivery } from './Redelivery.ts';
+import {
+  defaultRetryDelaySeconds,
+  handleQueueMessage,
+  type MessageHandlerDeps,
+  type MessageVerdict,
+} from './handleMessage.ts';
+import { attemptsOf, Redelivery } from './Redelivery.ts';
 import { isAbortError, waitUntil } from './stopping.ts';
 
 /** Thrown inside the consumer's handler to leave a message to us, not to sqs-consumer's delete. */
@@ -155,10 +161,14 @@ export class QueueWorker extends EventEmitter {
       try {
         verdict = await handleQueueMessage(message, this.handlerDeps(), this.work.signal);
       } catch (error) {
-        if (this.work.signal.aborted) return await this.handBack(message);
-        // Not an outcome the pipeline chose (e.g. the DLQ unreachable for a poison message): a failed attempt.
-        const reason = `${(error as Error)?.message ?? String(error)}`;
-        verdict = { action: 'release', outcomes: [], delaySeconds: 5, failure: { reason, code: 'UNEXPECTED' } };
+        const o = outcomeOfError(error, this.work.signal);
+        if (o.outcome === 'abort') return await this.handBack(message);
+        // Not an outcome the pipeline chose (the DLQ unreachable for a poison message, a bug): a failed attempt,
+        // retried after a growing delay like any other, so a fault that repeats does not spin.
+        const delaySeconds = (this.options.handler.retryDelaySeconds ?? defaultRetryDelaySeconds)(
+          attemptsOf(message) + 1,
+        );
+        verdict = { action: 'release', outcomes: [], delaySeconds, failure: { reason: o.reason, code: o.reasonCode } };
       }
       this.count(message, verdict);
       if (verdict.action === 'release') await this.retryLater(message, verdict);

@@ -1,9 +1,9 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { itemId } from '../../shared/catalogue.ts';
-import { PoisonMessageError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { parseQueueMessage } from '../../shared/messages.ts';
 import type { DeadLetterSink } from '../adapters/SqsDeadLetterSink.ts';
+import { outcomeOfError } from '../pipeline/errorOutcome.ts';
 import type { KeyedMutex } from '../pipeline/KeyedMutex.ts';
 import { needsRedelivery, type Outcome } from '../pipeline/outcome.ts';
 import { type PipelineDeps, processEvent } from '../pipeline/processEvent.ts';
@@ -52,14 +52,16 @@ export async function handleQueueMessage(
   try {
     parsed = parseQueueMessage(message.Body);
   } catch (error) {
-    if (!(error instanceof PoisonMessageError)) throw error;
+    const o = outcomeOfError(error);
+    // Only the message's own fault sends it to the DLQ; anything else is the queue worker's to settle.
+    if (o.outcome !== 'poison') throw error;
     await deps.deadLetters.send(message.Body ?? '', {
-      reason: error.message,
-      code: error.code,
+      reason: o.reason,
+      code: o.reasonCode,
       messageId: message.MessageId,
     });
-    log.warn({ outcome: 'poison', reason: error.message }, 'poison message moved to the DLQ');
-    return { action: 'ack', outcomes: [], deadLettered: error.message };
+    log.warn({ outcome: 'poison', reason: o.reason }, 'poison message moved to the DLQ');
+    return { action: 'ack', outcomes: [], deadLettered: o.reason };
   }
   if (parsed.kind === 'test') {
     log.info({ outcome: 'test-event' }, 's3:TestEvent acknowledged');

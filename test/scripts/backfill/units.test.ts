@@ -15,7 +15,7 @@ import { Semaphore } from '../../../scripts/backfill/Semaphore.ts';
 import { ShardProgress } from '../../../scripts/backfill/ShardProgress.ts';
 import { compareKeys, pickBoundaries } from '../../../scripts/backfill/shards.ts';
 import { parseQueueMessage } from '../../../shared/messages.ts';
-import { costOf, priceOf } from '../../../shared/pricing.ts';
+import { costOf, priceOf } from '../../../shared/models.ts';
 
 const obj = (key: string, size = 10, eTag = 'e1') => ({ key, size, eTag });
 
@@ -193,12 +193,14 @@ describe('token estimate', () => {
 });
 
 describe('pricing', () => {
-  it('knows the Claude models by any form of Bedrock id', () => {
+  it('prices the Claude models by any form of Bedrock id, geographic profiles with their premium', () => {
     expect(priceOf('anthropic.claude-3-haiku-20240307-v1:0')?.inputPerMillion).toBe(0.25);
     expect(priceOf('us.anthropic.claude-3-5-haiku-20241022-v1:0')?.outputPerMillion).toBe(4);
-    expect(priceOf('arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-sonnet-20240229-v1:0')?.name).toBe(
-      'Claude 3 Sonnet',
-    );
+    expect(priceOf('global.anthropic.claude-haiku-4-5-20251001-v1:0')?.inputPerMillion).toBe(1);
+    expect(priceOf('eu.anthropic.claude-haiku-4-5-20251001-v1:0')?.inputPerMillion).toBe(1.1);
+    expect(
+      priceOf('arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-5-5')?.name,
+    ).toBe('Claude Haiku 5.5');
     expect(priceOf('amazon.nova-lite-v1:0')).toBeUndefined();
     expect(
       costOf({ input: 2_000_000, output: 1_000_000 }, { inputPerMillion: 0.25, outputPerMillion: 1.25 }),

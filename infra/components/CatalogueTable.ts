@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
-import type * as pulumi from '@pulumi/pulumi';
-import { catalogueCreateTableInput } from '../shared/table.ts';
+import * as pulumi from '@pulumi/pulumi';
+import { catalogueCreateTableInput } from '../../shared/table.ts';
+import { childOptions } from './childOptions.ts';
 
 /**
  * The table's keys and indexes in the provider's shape, derived from the same `CreateTable` input the local stack
@@ -26,23 +27,30 @@ export function catalogueTableSchema(): Pick<
   };
 }
 
+export interface CatalogueTableArgs {
+  /** DynamoDB deletion protection. */
+  deletionProtection: boolean;
+}
+
 /**
  * The catalogue table: on-demand, point-in-time recovery, encrypted with the AWS-managed KMS key, deletion
  * protection as configured.
  */
-export function catalogueTable(
-  name: string,
-  args: { deletionProtection: boolean },
-  opts: pulumi.CustomResourceOptions,
-): aws.dynamodb.Table {
-  return new aws.dynamodb.Table(
-    name,
-    {
-      ...catalogueTableSchema(),
-      pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: { enabled: true },
-      deletionProtectionEnabled: args.deletionProtection,
-    },
-    opts,
-  );
+export class CatalogueTable extends pulumi.ComponentResource {
+  readonly table: aws.dynamodb.Table;
+
+  constructor(name: string, args: CatalogueTableArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super('image-catalogue:index:CatalogueTable', name, {}, opts);
+    this.table = new aws.dynamodb.Table(
+      name,
+      {
+        ...catalogueTableSchema(),
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: args.deletionProtection,
+      },
+      childOptions(this, opts),
+    );
+    this.registerOutputs({ tableName: this.table.name, tableArn: this.table.arn });
+  }
 }

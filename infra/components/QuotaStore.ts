@@ -1,0 +1,82 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { StackConfig } from '../stackConfigSchema.ts';
+import { childOptions } from './childOptions.ts';
+import type { Network } from './Network.ts';
+
+export const REDIS_PORT = 6379;
+
+export interface QuotaStoreArgs {
+  config: Pick<StackConfig, 'redisReplicas' | 'redisNodeType'>;
+  /** The VPC, subnets and the workers' security group, the only one let in. */
+  network: Network;
+}
+
+/**
+ * The fleet's shared quota store: an ElastiCache Redis replication group, cluster mode disabled (one shard) so a
+ * plain ioredis client and multi-key Lua scripts work without hash tags, which ElastiCache Serverless (always
+ * clustered) would need. TLS in transit and encryption at rest; reachable only from the workers' security group.
+ * No snapshots: the token bucket is recreated empty after a restart by design, so there is nothing to keep.
+ */
+export class QuotaStore extends pulumi.ComponentResource {
+  readonly replicationGroup: aws.elasticache.ReplicationGroup;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  readonly subnetGroup: aws.elasticache.SubnetGroup;
+  /** `rediss://` (TLS) URL of the primary, for the workers' REDIS_URL. */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: QuotaStoreArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super('image-catalogue:index:QuotaStore', name, {}, opts);
+    const child = childOptions(this, opts);
+    const { config, network } = args;
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-redis`,
+      {
+        vpcId: network.vpcId,
+        description: 'image-catalogue quota store: Redis from the workers only',
+        ingress: [
+          {
+            description: 'Redis (TLS) from worker tasks',
+            protocol: 'tcp',
+            fromPort: REDIS_PORT,
+            toPort: REDIS_PORT,
+            securityGroups: [network.workerSecurityGroup.id],
+          },
+        ],
+      },
+      child,
+    );
+    const subnetGroup = new aws.elasticache.SubnetGroup(
+      `${name}-redis`,
+      { description: 'image-catalogue quota store', subnetIds: network.subnetIds },
+      child,
+    );
+    const replicas = config.redisReplicas;
+    const replicationGroup = new aws.elasticache.ReplicationGroup(
+      `${name}-redis`,
+      {
+        description: 'image-catalogue fleet-wide Bedrock quota bucket',
+        engine: 'redis',
+        engineVersion: '7.1',
+        nodeType: config.redisNodeType,
+        port: REDIS_PORT,
+        numCacheClusters: 1 + replicas,
+        automaticFailoverEnabled: replicas > 0,
+        multiAzEnabled: replicas > 0,
+        transitEncryptionEnabled: true,
+        atRestEncryptionEnabled: true,
+        subnetGroupName: subnetGroup.name,
+        securityGroupIds: [securityGroup.id],
+        snapshotRetentionLimit: 0,
+        applyImmediately: true,
+      },
+      child,
+    );
+    const url = pulumi.interpolate`rediss://${replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`;
+    this.replicationGroup = replicationGroup;
+    this.securityGroup = securityGroup;
+    this.subnetGroup = subnetGroup;
+    this.url = url;
+    this.registerOutputs({ redisUrl: url });
+  }
+}
