@@ -25,6 +25,13 @@ Selection
   --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
                             model, prompt or schema), with reprocess: true; keys with no item are not enqueued
 
+Repair
+  --reconcile               list the bucket and the catalogue and repair where they disagree (lost events): enqueue
+                            a repair message for each object with no item or an item of other bytes (eTag differs),
+                            and for each item whose object is gone (confirmed by HeadObject; the worker writes the
+                            tombstone); report the differences. Takes the selection options, --dry-run (report
+                            only), --concurrency and --progress; no checkpoint (a reconcile is cheap to run again)
+
 Run
   --dry-run                 count, estimate tokens, cost and time; enqueue nothing
   --limit N                 enqueue at most N messages in this run (run again to continue)
@@ -60,6 +67,7 @@ const OPTIONS = {
   'skip-catalogued': { type: 'boolean' },
   'no-skip-catalogued': { type: 'boolean' },
   'reprocess-stale': { type: 'boolean' },
+  reconcile: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
   rate: { type: 'string' },
@@ -134,6 +142,11 @@ async function main(): Promise<number> {
   const checked = BackfillOptions.safeParse(input);
   if (!checked.success)
     usage(checked.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
+  if (v.reconcile) {
+    if (v['reprocess-stale'] || v.limit !== undefined) usage('--reconcile takes neither --reprocess-stale nor --limit');
+    const { reconcileCommand } = await import('./backfill/reconcile/command.ts');
+    return reconcileCommand(checked.data, { dryRun: v['dry-run'] ?? false, progress: progressMode });
+  }
   const checkpointFile = v.checkpoint ?? defaultCheckpointFile(checked.data);
   const censusFile = `${checkpointFile.replace(/\.json$/, '')}.census.json`;
 

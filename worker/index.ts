@@ -4,3 +4,4 @@
  */
 export { discoverDeadLetterQueue } from './adapters/SqsDeadLetterSink.ts';
 export { type AwsClients, createClients, destroyClients } from './clients.ts';
+export { loadPrompt } from './model/prompt.ts';
