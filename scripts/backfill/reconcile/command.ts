@@ -26,6 +26,7 @@ export async function reconcileCommand(
         queueUrl: config.queueUrl,
         tableName: config.tableName,
         analysisVersion: loadPrompt(config).analysisVersion,
+        region: config.region,
         logger,
         onProgress: (p) => {
           // JSON lines on stderr, at most one a second, and the last one.

@@ -9,6 +9,7 @@ import { backfillMessageBody } from '../messageBody.ts';
 import { normalisePrefixes } from '../options.ts';
 import { QueueSender } from '../QueueSender.ts';
 import { type Difference, diffBucketAndTable } from './diff.ts';
+import { removalMessageBody } from './removalMessage.ts';
 import { type ReconcileReport, Samples } from './report.ts';
 import { type StoredState, scanBucketItems } from './tableScan.ts';
 
@@ -32,6 +33,8 @@ export interface ReconcileDeps {
   queueUrl: string;
   tableName: string;
   analysisVersion: string;
+  /** Named in removal messages, as S3 names the bucket's region. */
+  region: string;
   logger?: Logger;
   onProgress?: (p: { phase: string; listed: number; items: number; checked: number; enqueued: number }) => void;
 }
@@ -105,7 +108,8 @@ export async function runReconcile(o: ReconcileOptions, deps: ReconcileDeps): Pr
   };
 }
 
-type Repair = { key: string; eTag: string; size: number; lastModified?: string };
+/** A repair: an object to analyse (with its live eTag), or a key to remove. */
+type Repair = { key: string; eTag: string; size: number; lastModified?: string } | { key: string; removed: true };
 
 /**
  * The repair messages to send: every missing or out-of-date object, and every removal candidate that HeadObject
@@ -124,8 +128,7 @@ async function planRepairs(s3: S3Client, o: ReconcileOptions, differences: Diffe
   await confirmGone(s3, o.bucket, candidates, o.headConcurrency ?? 16, (item, live) => {
     if (live === undefined) {
       samples.add('gone', item.key);
-      // The item's eTag: the worker asks S3 again before it writes the tombstone.
-      repairs.push({ key: item.key, eTag: item.eTag ?? 'gone', size: item.size ?? 0 });
+      repairs.push({ key: item.key, removed: true });
     } else if (live.eTag !== item.eTag) {
       samples.add('outOfDate', item.key);
       repairs.push({ key: item.key, ...live });
@@ -186,13 +189,10 @@ async function enqueue(deps: ReconcileDeps, o: ReconcileOptions, repairs: Repair
   for (let i = 0; i < repairs.length; i += 10) {
     const entries = repairs.slice(i, i + 10).map((r, j) => ({
       id: String(j),
-      body: backfillMessageBody({
-        bucket: o.bucket,
-        key: r.key,
-        eTag: r.eTag,
-        size: r.size,
-        lastModified: r.lastModified,
-      }),
+      body:
+        'removed' in r
+          ? removalMessageBody({ bucket: o.bucket, key: r.key, region: deps.region })
+          : backfillMessageBody({ bucket: o.bucket, ...r }),
     }));
     batches.push(
       sender.send(entries).then((out) => {
