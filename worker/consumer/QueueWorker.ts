@@ -14,7 +14,7 @@ import {
   type MessageVerdict,
 } from './handleMessage.ts';
 import { attemptsOf, Redelivery } from './Redelivery.ts';
-import { isAbortError, waitUntil } from './stopping.ts';
+import { isAbortError, isGoneMessageError, waitUntil } from './stopping.ts';
 
 /** Thrown inside the consumer's handler to leave a message to us, not to sqs-consumer's delete. */
 class ReleaseMessage extends Error {}
@@ -98,6 +98,7 @@ export class QueueWorker extends EventEmitter {
     consumer.on('error', (err) => {
       // The last long polls are cut short on purpose once a stop has nothing left to acknowledge.
       if (this.stopping && isAbortError(err)) log.debug({ err, consumer: i }, 'long poll cut short by the stop');
+      else if (isGoneMessageError(err)) log.debug({ err, consumer: i }, 'heartbeat after the message was settled');
       else log.error({ err, consumer: i }, 'SQS error');
     });
     consumer.on('processing_error', (err) => {

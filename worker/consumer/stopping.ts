@@ -26,3 +26,16 @@ export function waitUntil(condition: () => boolean, ms: number): Promise<boolean
     }, 50);
   });
 }
+
+/**
+ * True for SQS's answer to a heartbeat (ChangeMessageVisibility) on a message that is already gone: sqs-consumer's
+ * heartbeat timer can fire after the message was deleted or handed back as a fresh copy. Nothing is wrong then.
+ */
+export function isGoneMessageError(error: unknown): boolean {
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return (
+    typeof message === 'string' &&
+    /visibility timeout/i.test(message) &&
+    /does not exist|not available|ReceiptHandleIsInvalid|receipt handle/i.test(message)
+  );
+}
