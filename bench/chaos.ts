@@ -183,10 +183,10 @@ function report(r: {
   const lines = [
     `chaos: ${r.o.workers} workers, ${r.o.keys} keys, model faults ${r.o.modelFaults}, malformed ${r.o.malformed}, SIGKILL every ${r.o.killMinS}-${r.o.killMaxS} s`,
     `traffic: ${r.facts.puts} uploads, ${r.facts.overwrites} overwrites, ${r.facts.deletes} deletes, ${r.facts.duplicates} duplicates, ${r.facts.poisonBodies.size} poison`,
-    `fleet: ${f.kills.length} SIGKILLs, ${f.terms.length} SIGTERM (exit ${f.terms.map((t) => t.exitCode).join(',')}), ${f.started} processes started, ${f.errorLines.length} error lines`,
+    `fleet: ${f.kills.length} SIGKILLs, ${f.terms.length} SIGTERM (exit ${f.terms.map((t) => t.exitCode ?? t.signal).join(',')}), ${f.started} processes started, ${f.errorLines.length} error lines`,
     `done in ${(r.processedMs / 1000).toFixed(1)} s (traffic sent in ${(r.workloadMs / 1000).toFixed(1)} s)${r.finished ? '' : ' — TIMED OUT'}`,
     `bucket ${v.objects} objects, table ${v.items} items: lost ${v.lost.length}, wrong ${v.wrong.length}, rejected ${v.rejected}`,
-    `DLQ: ${v.dlq.poison} poison (expected ${r.facts.poisonBodies.size}), ${v.dlq.valid} valid`,
+    `DLQ: ${v.dlq.poison} poison (${r.facts.poisonBodies.size} sent; a worker killed between its DLQ send and its delete dead-letters one twice), ${v.dlq.valid} valid`,
     `model: ${p.modelCalls} calls for ${p.distinctContents} distinct contents (${p.callsPerContent.toFixed(3)} per content; ${p.malformedAnswers} malformed answers retried)`,
     `paid twice: ${p.paidTwice} (apart: ${p.inFlightAtKill} calls in flight when their worker was killed)`,
     `machine: ${machine.cpus} × ${machine.cpuModel}, load ${machine.loadavg1}, ${machine.node}`,

@@ -1,13 +1,28 @@
 import { CONFIG_VARIABLES, loadConfig } from '../shared/config.ts';
 import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
 import { parseAssignments } from './rules.ts';
-import type { StackConfig } from './stackConfigSchema.ts';
+
+/**
+ * The stack config keys the worker's environment follows from. Declared here rather than taken from StackConfig:
+ * the config schema calls {@link workerEnvironmentIssues}, so importing its type back would make a cycle.
+ */
+export interface WorkerEnvironmentSettings {
+  workerEnvironment: string[];
+  modelId: string;
+  inferenceProfileId: string;
+  quotaRpm: number;
+  quotaTpm: number;
+  quotaOutputBurndown: number;
+  limiterMaxConcurrency: number;
+  handlerTimeoutSeconds: number;
+  maxWorkers: number;
+}
 
 /** Variables whose values come from the stack's own resources: known only once they exist. */
-export const RESOURCE_VARIABLES = ['QUEUE_URL', 'DLQ_URL', 'TABLE_NAME', 'THUMBNAIL_BUCKET', 'REDIS_URL', 'AWS_REGION'];
+const RESOURCE_VARIABLES = ['QUEUE_URL', 'DLQ_URL', 'TABLE_NAME', 'THUMBNAIL_BUCKET', 'REDIS_URL', 'AWS_REGION'];
 
 /** Variables the stack derives from its config keys; `workerEnvironment` may not override these either. */
-export const DERIVED_VARIABLES = [
+const DERIVED_VARIABLES = [
   'MODEL_ID',
   'QUOTA_RPM',
   'QUOTA_TPM',
@@ -19,7 +34,7 @@ export const DERIVED_VARIABLES = [
 ];
 
 /** The model id the worker calls: the inference profile when one is configured, else the foundation model. */
-export function invokedModelId(config: Pick<StackConfig, 'modelId' | 'inferenceProfileId'>): string {
+function invokedModelId(config: Pick<WorkerEnvironmentSettings, 'modelId' | 'inferenceProfileId'>): string {
   return config.inferenceProfileId || config.modelId;
 }
 
@@ -28,7 +43,7 @@ export function invokedModelId(config: Pick<StackConfig, 'modelId' | 'inferenceP
  * module). `FLEET_SIZE` is `maxWorkers`: the per-task share used only when Redis is unreachable errs low, never
  * over the quota.
  */
-export function staticWorkerEnvironment(config: StackConfig): Record<string, string> {
+export function staticWorkerEnvironment(config: WorkerEnvironmentSettings): Record<string, string> {
   const extra = parseAssignments(config.workerEnvironment).values;
   return {
     ...extra,
@@ -48,7 +63,7 @@ export function staticWorkerEnvironment(config: StackConfig): Record<string, str
  * config schema (shared/config.ts) with placeholders for resource values: a bad value or a broken cross-field rule
  * (e.g. HANDLER_TIMEOUT_SECONDS below MODEL_TIMEOUT_MS) fails `pulumi preview` instead of every task at start-up.
  */
-export function workerEnvironmentIssues(config: StackConfig): ConfigIssue[] {
+export function workerEnvironmentIssues(config: WorkerEnvironmentSettings): ConfigIssue[] {
   const { values, problems } = parseAssignments(config.workerEnvironment);
   const issues: ConfigIssue[] = problems.map((message) => ({ variable: 'workerEnvironment', message }));
   const managed = new Set([...RESOURCE_VARIABLES, ...DERIVED_VARIABLES]);

@@ -1,6 +1,6 @@
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
 import { loadConfig } from '../shared/config.ts';
-import { createClients, destroyClients } from '../worker/clients.ts';
+import { createClients, destroyClients } from '../worker/index.ts';
 import { analyzeObject } from './analyze/analyzeObject.ts';
 
 const HELP = `Usage: npm run analyze -- s3://bucket/key [--prompt "..."] [--json]

@@ -151,13 +151,8 @@ async function main(): Promise<number> {
   const censusFile = `${checkpointFile.replace(/\.json$/, '')}.census.json`;
 
   // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
-  const [{ loadConfig, requireConfig }, { createLogger }, { createClients, destroyClients }, { loadPrompt }] =
-    await Promise.all([
-      import('../shared/config.ts'),
-      import('../shared/logger.ts'),
-      import('../worker/clients.ts'),
-      import('../worker/model/prompt.ts'),
-    ]);
+  const [{ loadConfig, requireConfig }, { createLogger }, { createClients, destroyClients, loadPrompt }] =
+    await Promise.all([import('../shared/config.ts'), import('../shared/logger.ts'), import('../worker/index.ts')]);
   const [
     { writeFileAtomic },
     { runDryRun },

@@ -45,7 +45,7 @@ export interface CreateWorkerOptions {
 }
 
 /** The pipeline's dependencies, wired to AWS (or the local stand-ins) from config. */
-export async function createPipeline(
+async function createPipeline(
   config: Config,
   clients: AwsClients,
   logger: Logger,

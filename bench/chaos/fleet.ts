@@ -15,7 +15,7 @@ export interface FleetEvents {
   started: number;
   /** Times (ms since epoch) of each SIGKILL. */
   kills: number[];
-  terms: { at: number; exitCode: number | null }[];
+  terms: { at: number; exitCode: number | null; signal: string | null }[];
   /** Lines a worker logged at error level (fatal included), with their message. */
   errorLines: string[];
 }
@@ -72,7 +72,7 @@ export class ChaosFleet {
     const at = Date.now();
     slot.child.kill('SIGTERM');
     await slot.exited;
-    this.events.terms.push({ at, exitCode: slot.child.exitCode });
+    this.events.terms.push({ at, exitCode: slot.child.exitCode, signal: slot.child.signalCode });
     this.slots[i] = this.spawn();
   }
 

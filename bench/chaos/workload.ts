@@ -15,7 +15,7 @@ export interface WorkloadOptions {
   poison: number;
 }
 
-export interface WorkloadFacts {
+interface WorkloadFacts {
   puts: number;
   overwrites: number;
   deletes: number;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { DEFAULT_QUOTA, ModelQuota } from './modelQuota.ts';
 import {
   emptyCounters,
   type MinuteBucket,
@@ -9,23 +9,9 @@ import {
 
 export type { MinuteBucket, ModelQuotaStats, QuotaCounters, QuotaStats } from './quotaStats.ts';
 
-/** One model's on-demand quota, as Bedrock enforces it per account, region and model. */
-export const ModelQuota = z.object({
-  /** Requests per minute. */
-  rpm: z.number().int().positive(),
-  /** Tokens per minute (input + output × outputBurndown once settled; input + max_tokens while in flight). */
-  tpm: z.number().int().positive(),
-  /** Quota weight of an output token: 1 on Claude 3 models, 5 on newer ones. */
-  outputBurndown: z.number().min(1).max(10),
-});
-export type ModelQuota = z.infer<typeof ModelQuota>;
+type ThrottleReason = 'requests' | 'tokens';
 
-/** Claude 3 Haiku on-demand in us-east-1: 1,000 requests/min, 2,000,000 tokens/min, output counted once. */
-export const DEFAULT_QUOTA: ModelQuota = { rpm: 1000, tpm: 2_000_000, outputBurndown: 1 };
-
-export type ThrottleReason = 'requests' | 'tokens';
-
-export const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
+const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
   requests: 'Too many requests, please wait before trying again.',
   tokens: 'Too many tokens, please wait before trying again.',
 };

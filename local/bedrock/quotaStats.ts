@@ -1,4 +1,4 @@
-import type { ModelQuota } from './quota.ts';
+import type { ModelQuota } from './modelQuota.ts';
 
 /** What one quota "minute" (fixed buckets from the start or last reset) saw, for utilisation figures. */
 export interface MinuteBucket {

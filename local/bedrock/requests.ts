@@ -15,13 +15,13 @@ export interface ImagePart {
   path: string;
 }
 
-export interface ToolSpec {
+interface ToolSpec {
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
 }
 
-export type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
+type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
 
 export interface ModelCall {
   api: 'converse' | 'invoke';

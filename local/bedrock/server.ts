@@ -9,7 +9,8 @@ import type { Analyser } from './analysers/types.ts';
 import { type BedrockError, validationError } from './errors.ts';
 import { FaultInjector, type FaultOptions, type FaultSettings } from './faults.ts';
 import { type Api, emptyServiceCounters, ModelService, type ServiceCounters } from './ModelService.ts';
-import { ModelQuota, type ModelQuotaStats, type QuotaCounters, QuotaKeeper } from './quota.ts';
+import { ModelQuota } from './modelQuota.ts';
+import { type ModelQuotaStats, type QuotaCounters, QuotaKeeper } from './quota.ts';
 
 export interface BedrockStandInOptions {
   /** Interface to listen on. Default '127.0.0.1'. */
@@ -33,7 +34,7 @@ export interface BedrockStandInOptions {
 }
 
 /** A change of quota: of the model `modelId` when given, else the default of every model without an override. */
-export type QuotaPatch = Partial<ModelQuota> & { modelId?: string };
+type QuotaPatch = Partial<ModelQuota> & { modelId?: string };
 
 export interface StandInStats extends ServiceCounters {
   analyser: string;

@@ -2,12 +2,16 @@ import { type BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedr
 import type { ImageDescription } from '../../shared/catalogue.ts';
 import type { Config } from '../../shared/config.ts';
 import { PoisonMessageError } from '../../shared/errors.ts';
-import { BedrockDescriber, translateBedrockError } from '../../worker/adapters/BedrockDescriber.ts';
-import { S3ImageSource } from '../../worker/adapters/S3ImageSource.ts';
-import type { AwsClients } from '../../worker/clients.ts';
-import { prepareImage, prepareOptionsFromConfig } from '../../worker/image/prepare.ts';
-import { loadPrompt } from '../../worker/model/prompt.ts';
-import { RetryingDescriber } from '../../worker/model/RetryingDescriber.ts';
+import {
+  type AwsClients,
+  BedrockDescriber,
+  loadPrompt,
+  prepareImage,
+  prepareOptionsFromConfig,
+  RetryingDescriber,
+  S3ImageSource,
+  translateBedrockError,
+} from '../../worker/index.ts';
 
 /** `s3://bucket/key` → bucket and key (the key as written, not URL-encoded). */
 export function parseS3Uri(uri: string): { bucket: string; key: string } {

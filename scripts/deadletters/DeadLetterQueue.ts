@@ -23,7 +23,7 @@ export interface DeadLetter {
 }
 
 /** A dead letter without our attributes was moved by SQS's redrive policy: received maxReceiveCount times. */
-export const MOVED_BY_SQS = 'SQS_MAX_RECEIVES';
+const MOVED_BY_SQS = 'SQS_MAX_RECEIVES';
 
 function toDeadLetter(m: Message): DeadLetter {
   const attr = (name: string) => m.MessageAttributes?.[name]?.StringValue;

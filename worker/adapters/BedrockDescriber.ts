@@ -6,9 +6,8 @@ import {
 import { errorName, httpStatusOf } from '../../shared/awsErrors.ts';
 import { descriptionJsonSchema, ImageDescription } from '../../shared/catalogue.ts';
 import { ModelOutputError, ModelRequestError, ThrottledError, TransientError } from '../../shared/errors.ts';
+import { CATALOGUE_TOOL_DESCRIPTION, CATALOGUE_TOOL_NAME } from '../../shared/modelRequest.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../ports.ts';
-
-export const CATALOGUE_TOOL_NAME = 'record_catalogue_entry';
 
 export interface BedrockDescriberOptions {
   modelId: string;
@@ -63,7 +62,7 @@ export class BedrockDescriber implements Describer {
               {
                 toolSpec: {
                   name: CATALOGUE_TOOL_NAME,
-                  description: 'Record the catalogue entry for the image.',
+                  description: CATALOGUE_TOOL_DESCRIPTION,
                   inputSchema: { json: this.toolSchema as never },
                 },
               },

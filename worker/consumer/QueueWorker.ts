@@ -164,6 +164,10 @@ export class QueueWorker extends EventEmitter {
       } catch (error) {
         const o = outcomeOfError(error, this.work.signal);
         if (o.outcome === 'abort') return await this.handBack(message);
+        this.options.logger.error(
+          { err: error, messageId: message.MessageId },
+          'message handler failed; message released',
+        );
         // Not an outcome the pipeline chose (the DLQ unreachable for a poison message, a bug): a failed attempt,
         // retried after a growing delay like any other, so a fault that repeats does not spin.
         const delaySeconds = (this.options.handler.retryDelaySeconds ?? defaultRetryDelaySeconds)(

@@ -6,7 +6,7 @@ import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sq
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../../scripts/backfill/reconcile/report.ts';
 import { normaliseETag } from '../../../shared/messages.ts';
-import { fixture, type System, startSystem, waitFor } from '../../helpers/system.ts';
+import { fixture, pollUntil, type System, startSystem } from '../../helpers/system.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -60,7 +60,7 @@ describe('npm run backfill -- --reconcile: lost events repaired', () => {
     await system.put('r/keep.png', fixture('coffee.png'));
     await system.put('r/changed.png', fixture('camera.png'));
     await system.put('r/gone.png', fixture('rocket.jpg'));
-    await waitFor(
+    await pollUntil(
       async () => (await system.items()).filter((i) => i.status === 'catalogued').length === 3,
       'three images catalogued',
     );
@@ -69,9 +69,9 @@ describe('npm run backfill -- --reconcile: lost events repaired', () => {
     await system.put('r/changed.png', fixture('chelsea.png'));
     await system.remove('r/gone.png');
     await system.put('r/new.png', fixture('astronaut.png'));
-    await waitFor(async () => (await queued()) === 3, 'the three events in the queue');
+    await pollUntil(async () => (await queued()) === 3, 'the three events in the queue');
     await system.stack.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: system.stack.queueUrl }));
-    await waitFor(async () => (await queued()) === 0, 'the queue purged');
+    await pollUntil(async () => (await queued()) === 0, 'the queue purged');
   });
   afterAll(() => system?.close());
 
@@ -91,7 +91,7 @@ describe('npm run backfill -- --reconcile: lost events repaired', () => {
     expect(r.stderr).toContain('reconcile: progress');
     const changedETag = await liveETag('r/changed.png');
     const worker = await system.startWorker();
-    await waitFor(
+    await pollUntil(
       async () => {
         const byKey = new Map((await system.items()).map((i) => [i.key, i]));
         return (

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListSummary, RedriveSummary } from '../../../scripts/deadletters/commands.ts';
 import { DeadLetterQueue } from '../../../scripts/deadletters/DeadLetterQueue.ts';
 import type { WorkerHandle } from '../../../worker/createWorker.ts';
-import { fixture, type System, startSystem, waitFor } from '../../helpers/system.ts';
+import { fixture, pollUntil, type System, startSystem } from '../../helpers/system.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -45,7 +45,7 @@ describe('npm run deadletters (the CLI, as a child process, on the local stack)'
     await system.stack.clients.sqs.send(
       new SendMessageCommand({ QueueUrl: system.stack.queueUrl, MessageBody: 'not json at all' }),
     );
-    await waitFor(() => worker.worker.stats.gaveUp === 2 && worker.worker.stats.poison === 1, 'three dead letters');
+    await pollUntil(() => worker.worker.stats.gaveUp === 2 && worker.worker.stats.poison === 1, 'three dead letters');
     await worker.close();
     // While nothing runs, one object goes away: its dead letter is out of date now.
     await system.remove('gone/camera.png');
@@ -85,7 +85,7 @@ describe('npm run deadletters (the CLI, as a child process, on the local stack)'
     expect(s).toMatchObject({ method: 'copy', seen: 3, redriven: 1, dropped: 1, kept: 1 });
     expect(s.note).toMatch(/no StartMessageMoveTask/);
     expect(s.samples.dropped[0]).toMatch(/gone\/camera\.png: the object no longer exists/);
-    await waitFor(
+    await pollUntil(
       async () => (await system.items()).find((i) => i.key === 'good/coffee.png')?.status === 'catalogued',
       'the redriven image catalogued',
       60_000,

@@ -5,7 +5,7 @@ import { createLogger } from '../../../shared/logger.ts';
 import { SqsDeadLetterSink } from '../../../worker/adapters/SqsDeadLetterSink.ts';
 import { attemptsOf, Redelivery } from '../../../worker/consumer/Redelivery.ts';
 import type { Outcome } from '../../../worker/pipeline/outcome.ts';
-import { fixture, type System, startSystem, waitFor } from '../../helpers/system.ts';
+import { fixture, pollUntil, type System, startSystem } from '../../helpers/system.ts';
 
 describe('the worker counts its real failures itself', () => {
   let system: System;
@@ -70,7 +70,7 @@ describe('the worker counts its real failures itself', () => {
     });
     const before = system.stack.bedrock?.stats().totals.requests ?? 0;
     await system.put('fails/coffee.png', fixture('coffee.png'));
-    await waitFor(() => worker.worker.stats.gaveUp === 1, 'the worker giving up on the message', 60_000);
+    await pollUntil(() => worker.worker.stats.gaveUp === 1, 'the worker giving up on the message', 60_000);
     expect(failures.map((o) => o.outcome)).toEqual(['failed', 'failed', 'failed']);
     expect((system.stack.bedrock?.stats().totals.requests ?? 0) - before).toBe(3);
     expect(worker.worker.stats.retried).toBe(2);

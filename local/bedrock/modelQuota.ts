@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** One model's on-demand quota, as Bedrock enforces it per account, region and model. */
+export const ModelQuota = z.object({
+  /** Requests per minute. */
+  rpm: z.number().int().positive(),
+  /** Tokens per minute (input + output × outputBurndown once settled; input + max_tokens while in flight). */
+  tpm: z.number().int().positive(),
+  /** Quota weight of an output token: 1 on Claude 3 models, 5 on newer ones. */
+  outputBurndown: z.number().min(1).max(10),
+});
+export type ModelQuota = z.infer<typeof ModelQuota>;
+
+/** Claude 3 Haiku on-demand in us-east-1: 1,000 requests/min, 2,000,000 tokens/min, output counted once. */
+export const DEFAULT_QUOTA: ModelQuota = { rpm: 1000, tpm: 2_000_000, outputBurndown: 1 };
