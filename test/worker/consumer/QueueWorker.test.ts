@@ -218,7 +218,10 @@ describe('QueueWorker on the SQS stand-in', () => {
         }),
       }),
     ]);
-    expect(spy.messages).toEqual([]);
+    // A failed attempt like any other, with why.
+    expect(spy.messages).toEqual([
+      expect.objectContaining({ action: 'release', failure: expect.objectContaining({ code: 'TRANSIENT' }) }),
+    ]);
     expect(lines.some((l) => l.msg === 'message handler failed; message released')).toBe(true);
   });
 
