@@ -1,5 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
+import type { Config } from '../shared/config.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { AwsClients } from '../worker/index.ts';
+import type { DryRunSettings } from './backfill/dryRun.ts';
 import {
   BackfillOptions,
   type BackfillOptionsInput,
@@ -7,7 +11,7 @@ import {
   IMAGE_SUFFIXES,
   parseByteSize,
 } from './backfill/options.ts';
-import type { ProgressMode } from './backfill/progress.ts';
+import type { ProgressMode, ProgressReporter } from './backfill/progress.ts';
 
 const HELP = `Usage: npm run backfill -- --bucket NAME [options]
 
@@ -114,8 +118,21 @@ function bytes(name: string, text: string | undefined): number | undefined {
   }
 }
 
-async function main(): Promise<number> {
-  const { values: v, positionals } = parseCommandLine(process.argv.slice(2), OPTIONS, HELP);
+/** The command line, checked: the run's options and what only the CLI decides (files, progress, dry run). */
+interface Invocation {
+  options: BackfillOptions;
+  progressMode: ProgressMode;
+  checkpointFile: string;
+  censusFile: string;
+  /** Set for --dry-run: its own options. */
+  dryRun?: DryRunSettings;
+  /** --reconcile: compare bucket and catalogue and repair (scripts/backfill/reconcile/). */
+  reconcile: boolean;
+}
+
+/** Parses and checks argv; a usage error exits 2 with the reason. */
+function parseInvocation(argv: string[]): Invocation {
+  const { values: v, positionals } = parseCommandLine(argv, OPTIONS, HELP);
   if (positionals.length > 0) usage(`unexpected argument: ${positionals[0]}`);
   if (!v.bucket) usage('--bucket is required');
   const progressMode = (v.progress ?? 'auto') as ProgressMode;
@@ -142,34 +159,31 @@ async function main(): Promise<number> {
   const checked = BackfillOptions.safeParse(input);
   if (!checked.success)
     usage(checked.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
-  if (v.reconcile) {
-    if (v['reprocess-stale'] || v.limit !== undefined) usage('--reconcile takes neither --reprocess-stale nor --limit');
-    const { reconcileCommand } = await import('./backfill/reconcile/command.ts');
-    return reconcileCommand(checked.data, { dryRun: v['dry-run'] ?? false, progress: progressMode });
+  if (v.reconcile && (v['reprocess-stale'] || v.limit !== undefined)) {
+    usage('--reconcile takes neither --reprocess-stale nor --limit');
   }
   const checkpointFile = v.checkpoint ?? defaultCheckpointFile(checked.data);
-  const censusFile = `${checkpointFile.replace(/\.json$/, '')}.census.json`;
+  const dryRun = v['dry-run']
+    ? {
+        sample: int('sample', v.sample),
+        outputTokens: int('output-tokens', v['output-tokens']),
+        calibrate: !v['no-calibrate'],
+        priceInput: money('price-input', v['price-input']),
+        priceOutput: money('price-output', v['price-output']),
+      }
+    : undefined;
+  return {
+    options: checked.data,
+    progressMode,
+    checkpointFile,
+    censusFile: `${checkpointFile.replace(/\.json$/, '')}.census.json`,
+    dryRun,
+    reconcile: v.reconcile ?? false,
+  };
+}
 
-  // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
-  const [{ loadConfig, requireConfig }, { createLogger }, { createClients, destroyClients, loadPrompt }] =
-    await Promise.all([import('../shared/config.ts'), import('../shared/logger.ts'), import('../worker/index.ts')]);
-  const [
-    { writeFileAtomic },
-    { runDryRun },
-    { createProgressReporter },
-    { formatDryRun, formatSummary },
-    { runBackfill },
-  ] = await Promise.all([
-    import('./backfill/Checkpoint.ts'),
-    import('./backfill/dryRun.ts'),
-    import('./backfill/progress.ts'),
-    import('./backfill/report.ts'),
-    import('./backfill/runBackfill.ts'),
-  ]);
-  const config = loadConfig();
-  const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'backfill' });
-  const prompt = loadPrompt(config);
-  const clients = createClients(config);
+/** The first Ctrl-C or SIGTERM stops the run cleanly (batches in flight finish); a second one quits at once. */
+function stopOnSignals(logger: Logger): AbortController {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -182,66 +196,117 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = createProgressReporter(progressMode, logger);
+  return controller;
+}
+
+/** What both kinds of run need, built once the arguments are known to be good. */
+interface Runtime {
+  config: Config;
+  logger: Logger;
+  clients: AwsClients;
+  analysisVersion: string;
+  promptText: string;
+  signal: AbortSignal;
+  progress: ProgressReporter;
+}
+
+async function main(): Promise<number> {
+  const invocation = parseInvocation(process.argv.slice(2));
+  if (invocation.reconcile) {
+    const { reconcileCommand } = await import('./backfill/reconcile/command.ts');
+    return reconcileCommand(invocation.options, {
+      dryRun: invocation.dryRun !== undefined,
+      progress: invocation.progressMode,
+    });
+  }
+  // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
+  const [{ loadConfig }, { createLogger }, { createClients, destroyClients, loadPrompt }, { createProgressReporter }] =
+    await Promise.all([
+      import('../shared/config.ts'),
+      import('../shared/logger.ts'),
+      import('../worker/index.ts'),
+      import('./backfill/progress.ts'),
+    ]);
+  const config = loadConfig();
+  const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'backfill' });
+  const prompt = loadPrompt(config);
+  const clients = createClients(config);
+  const { signal } = stopOnSignals(logger);
+  const progress = createProgressReporter(invocation.progressMode, logger);
+  const runtime = { config, logger, clients, analysisVersion: prompt.analysisVersion, promptText: prompt.text };
   try {
-    if (v['dry-run']) {
-      const report = await runDryRun(
-        {
-          ...checked.data,
-          sample: int('sample', v.sample),
-          outputTokens: int('output-tokens', v['output-tokens']),
-          calibrate: !v['no-calibrate'],
-          priceInput: money('price-input', v['price-input']),
-          priceOutput: money('price-output', v['price-output']),
-        },
-        {
-          s3: clients.s3,
-          doc: clients.doc,
-          tableName: config.tableName,
-          analysisVersion: prompt.analysisVersion,
-          model: config.model,
-          prompt: prompt.text,
-          image: config.image,
-          quota: config.quota,
-          logger,
-          signal: controller.signal,
-          onProgress: (s) => progress.update(s),
-        },
-      );
-      progress.stop();
-      if (report.complete) {
-        await writeFileAtomic(
-          censusFile,
-          `${JSON.stringify({ listed: report.counts.listed, at: new Date().toISOString() })}\n`,
-        );
-      }
-      process.stdout.write(`${formatDryRun(report)}\n${JSON.stringify({ dryRun: report })}\n`);
-      return report.complete ? EXIT.ok : EXIT.interrupted;
-    }
-    const queue = requireConfig(config, ['queueUrl']);
-    const summary = await runBackfill(
-      { ...checked.data, checkpointFile },
-      {
-        s3: clients.s3,
-        sqs: clients.sqs,
-        doc: clients.doc,
-        queueUrl: queue.queueUrl,
-        tableName: config.tableName,
-        analysisVersion: prompt.analysisVersion,
-        logger,
-        signal: controller.signal,
-        onProgress: (s) => progress.update(s),
-        expectedListed: await readCensus(censusFile),
-      },
-    );
-    progress.stop();
-    process.stdout.write(`${formatSummary(summary)}\n${JSON.stringify({ backfill: summary })}\n`);
-    if (summary.outcome === 'aborted') return EXIT.interrupted;
-    return summary.run.refused > 0 ? EXIT.failure : EXIT.ok;
+    return invocation.dryRun
+      ? await dryRun(invocation, invocation.dryRun, { ...runtime, signal, progress })
+      : await enqueue(invocation, { ...runtime, signal, progress });
   } finally {
     progress.stop();
     destroyClients(clients);
   }
+}
+
+/** --dry-run: counts and estimates, records the census a later real run shows its progress against. */
+async function dryRun(
+  invocation: Invocation,
+  options: NonNullable<Invocation['dryRun']>,
+  rt: Runtime,
+): Promise<number> {
+  const [{ runDryRun }, { writeFileAtomic }, { formatDryRun }] = await Promise.all([
+    import('./backfill/dryRun.ts'),
+    import('./backfill/Checkpoint.ts'),
+    import('./backfill/report.ts'),
+  ]);
+  const report = await runDryRun(
+    { ...invocation.options, ...options },
+    {
+      s3: rt.clients.s3,
+      doc: rt.clients.doc,
+      tableName: rt.config.tableName,
+      analysisVersion: rt.analysisVersion,
+      model: rt.config.model,
+      prompt: rt.promptText,
+      image: rt.config.image,
+      quota: rt.config.quota,
+      logger: rt.logger,
+      signal: rt.signal,
+      onProgress: (s) => rt.progress.update(s),
+    },
+  );
+  rt.progress.stop();
+  if (report.complete) {
+    const census = { listed: report.counts.listed, at: new Date().toISOString() };
+    await writeFileAtomic(invocation.censusFile, `${JSON.stringify(census)}\n`);
+  }
+  process.stdout.write(`${formatDryRun(report)}\n${JSON.stringify({ dryRun: report })}\n`);
+  return report.complete ? EXIT.ok : EXIT.interrupted;
+}
+
+/** The real run: lists, filters and enqueues, resumably. */
+async function enqueue(invocation: Invocation, rt: Runtime): Promise<number> {
+  const [{ requireConfig }, { runBackfill }, { formatSummary }] = await Promise.all([
+    import('../shared/config.ts'),
+    import('./backfill/runBackfill.ts'),
+    import('./backfill/report.ts'),
+  ]);
+  const queue = requireConfig(rt.config, ['queueUrl']);
+  const summary = await runBackfill(
+    { ...invocation.options, checkpointFile: invocation.checkpointFile },
+    {
+      s3: rt.clients.s3,
+      sqs: rt.clients.sqs,
+      doc: rt.clients.doc,
+      queueUrl: queue.queueUrl,
+      tableName: rt.config.tableName,
+      analysisVersion: rt.analysisVersion,
+      logger: rt.logger,
+      signal: rt.signal,
+      onProgress: (s) => rt.progress.update(s),
+      expectedListed: await readCensus(invocation.censusFile),
+    },
+  );
+  rt.progress.stop();
+  process.stdout.write(`${formatSummary(summary)}\n${JSON.stringify({ backfill: summary })}\n`);
+  if (summary.outcome === 'aborted') return EXIT.interrupted;
+  return summary.run.refused > 0 ? EXIT.failure : EXIT.ok;
 }
 
 async function readCensus(file: string): Promise<number | undefined> {
