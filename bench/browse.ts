@@ -12,10 +12,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { seededRandom } from '../local/bedrock/faults.ts';
 import { ensureCatalogueTable, startDynamo } from '../local/dynamo.ts';
+import { seedItems } from '../local/fixtures/catalogueItems.ts';
 import { type CatalogueItem, searchTextOf } from '../shared/catalogue.ts';
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
 import { loadConfig } from '../shared/config.ts';
-import { seedItems } from '../test/web/seed.ts';
 import { loadWebConfig } from '../web/config.ts';
 import { createWebServer } from '../web/server.ts';
 

@@ -26,6 +26,10 @@ Options:
   --port-web N         catalogue browser port (default 8080)
   --no-web             do not serve the browser
 
+MODEL_ID (environment) chooses the model the stand-in plays; default: the default model's global profile
+(global.anthropic.claude-haiku-5-5). The stand-in applies that model's rules from the model table: an end-of-life
+or misspelt id stops here with exit 3 and what to use instead, as it would on AWS.
+
 Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 bad configuration, 4 a port is taken.`;
 
 function port(value: string | undefined, fallback: number, flag: string): number {
@@ -77,7 +81,16 @@ runMain(async () => {
   out.write(`Starting the local stack (${analyser} analyser; state in ${dataDir})…\n`);
   let demo: Awaited<ReturnType<typeof startDemo>>;
   try {
-    demo = await startDemo({ folder: values.folder ?? SAMPLES, dataDir, analyser, ports, web: !values['no-web'], out });
+    const env = process.env.MODEL_ID ? { MODEL_ID: process.env.MODEL_ID } : undefined;
+    demo = await startDemo({
+      folder: values.folder ?? SAMPLES,
+      dataDir,
+      analyser,
+      ports,
+      web: !values['no-web'],
+      out,
+      env,
+    });
   } catch (error) {
     if (error instanceof CatalogueError && error.code === 'PORT_IN_USE') {
       process.stderr.write(`${error.message}\n`);

@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { describeConfig } from './config.ts';
-import { CatalogueError, ConfigError } from './errors.ts';
+import { CatalogueError, ConfigError, ModelConfigurationError } from './errors.ts';
 
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, interrupted: 130 } as const;
@@ -37,7 +37,8 @@ export function runMain(main: () => Promise<number | undefined>): void {
       process.exitCode = code ?? EXIT.ok;
     },
     (error: unknown) => {
-      if (error instanceof ConfigError) {
+      if (error instanceof ConfigError || error instanceof ModelConfigurationError) {
+        // One message that names the model, what is wrong and what to do; no stack trace.
         process.stderr.write(`${error.message}\n`);
         process.exit(EXIT.config);
       }

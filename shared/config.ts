@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeEnv, parseEnv } from './env.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
+import { DEFAULT_MODEL_ID, resolveModel, traitsOf } from './models.ts';
 
 /**
  * The whole twelve-factor configuration: every environment variable, its default and its meaning, in one place.
@@ -35,10 +36,18 @@ export const CONFIG_VARIABLES = {
   },
   THUMBNAIL_EDGE: { schema: int(32, 1024).default(320), doc: 'long edge of thumbnails, px' },
   MODEL_ID: {
-    schema: z.string().min(1).default('anthropic.claude-3-haiku-20240307-v1:0'),
-    doc: 'Bedrock model id or inference profile',
+    schema: z.string().min(1).default(DEFAULT_MODEL_ID),
+    doc: 'Bedrock model id, inference profile id or ARN; default: the cheapest active Claude (docs/models.md)',
   },
   MAX_TOKENS: { schema: int(64, 8192).default(1024), doc: 'max_tokens of each model call' },
+  MAX_TOKENS_RETRY: {
+    schema: int(64, 32_000).default(4096),
+    doc: 'max_tokens of the one retry after an answer stopped at max_tokens; <= MAX_TOKENS: reject at once',
+  },
+  MODEL_PROBE_SECONDS: {
+    schema: int(1, 3600).default(30),
+    doc: 'while paused by a configuration fault or the daily budget, seconds between probe calls',
+  },
   PROMPT_FILE: { schema: z.string().min(1).optional(), doc: 'prompt file; default: shared/prompts/catalogue.v1.md' },
   CATEGORIES: { schema: list.optional(), doc: 'comma-separated list the category must come from; unset: free text' },
   IMAGE_MAX_EDGE: { schema: int(200, 8000).default(1568), doc: 'long edge of the image sent to the model, px' },
@@ -81,8 +90,12 @@ export const CONFIG_VARIABLES = {
   QUOTA_RPM: { schema: int(1, 1_000_000).default(1000), doc: 'model requests per minute, for the whole fleet' },
   QUOTA_TPM: { schema: int(1, 1_000_000_000).default(2_000_000), doc: 'model tokens per minute, for the whole fleet' },
   QUOTA_OUTPUT_BURNDOWN: {
-    schema: num(1, 10).default(1),
-    doc: 'quota weight of an output token (5 on newer Claude models)',
+    schema: num(1, 10).optional(),
+    doc: 'quota weight of an output token; default: the model table (5 on Claude 3.7/4.x and later, 1 before)',
+  },
+  QUOTA_TPD: {
+    schema: int(1, 1_000_000_000_000).optional(),
+    doc: 'model tokens per day for the whole fleet (Service Quotas); unset: not counted, only a 429 "per day" pauses',
   },
   QUOTA_TARGET: { schema: num(0.1, 1).default(0.98), doc: 'fraction of the quota the fleet aims to use' },
   QUOTA_MINUTE_MS: {
@@ -96,6 +109,14 @@ export const CONFIG_VARIABLES = {
   },
   FLEET_SIZE: { schema: int(1, 10_000).default(1), doc: 'workers sharing the quota when no Redis is reachable' },
   METRICS_PORT: { schema: int(0, 65_535).optional(), doc: 'port of the Prometheus /metrics endpoint; unset: none' },
+  METRICS_HOST: {
+    // Every interface would include a public address, where a task has one: the metrics stay inside.
+    schema: z
+      .string()
+      .refine((h) => !['0.0.0.0', '::', '[::]', '*'].includes(h), 'must name one interface, not all of them')
+      .default('127.0.0.1'),
+    doc: "address of the /metrics endpoint: 127.0.0.1 (the task's sidecars), `private` (the task's private IPv4 address) or an IP",
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     doc: 'log level',
@@ -125,6 +146,10 @@ export interface Config {
   model: {
     id: string;
     maxTokens: number;
+    /** max_tokens of the one retry after a `max_tokens` stop. */
+    truncatedMaxTokens: number;
+    /** Seconds between probes while paused. */
+    probeSeconds: number;
     promptFile?: string;
     categories?: string[];
     maxAttempts: number;
@@ -149,7 +174,11 @@ export interface Config {
   quota: {
     rpm: number;
     tpm: number;
+    /** Tokens per day for the fleet, when counted. */
+    tpd?: number;
     outputBurndown: number;
+    /** Where outputBurndown came from. */
+    outputBurndownSource: 'QUOTA_OUTPUT_BURNDOWN' | 'model table' | 'unknown model';
     target: number;
     minuteMs: number;
     maxConcurrency: number;
@@ -157,6 +186,8 @@ export interface Config {
     fleetSize: number;
   };
   metricsPort?: number;
+  /** Interface of the metrics endpoint, or `private` for the task's private IPv4 address. */
+  metricsHost: string;
   log: { level: RawConfig['LOG_LEVEL']; format: RawConfig['LOG_FORMAT'] };
   skipSameContent: boolean;
 }
@@ -198,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     model: {
       id: r.MODEL_ID,
       maxTokens: r.MAX_TOKENS,
+      truncatedMaxTokens: r.MAX_TOKENS_RETRY,
+      probeSeconds: r.MODEL_PROBE_SECONDS,
       promptFile: r.PROMPT_FILE,
       categories: r.CATEGORIES,
       maxAttempts: r.MODEL_MAX_ATTEMPTS,
@@ -227,7 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     quota: {
       rpm: r.QUOTA_RPM,
       tpm: r.QUOTA_TPM,
-      outputBurndown: r.QUOTA_OUTPUT_BURNDOWN,
+      tpd: r.QUOTA_TPD,
+      ...burndownOf(r),
       target: r.QUOTA_TARGET,
       minuteMs: r.QUOTA_MINUTE_MS,
       maxConcurrency: r.LIMITER_MAX_CONCURRENCY,
@@ -235,8 +269,21 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       fleetSize: r.FLEET_SIZE,
     },
     metricsPort: r.METRICS_PORT,
+    metricsHost: r.METRICS_HOST,
     log: { level: r.LOG_LEVEL, format: r.LOG_FORMAT },
     skipSameContent: r.SKIP_SAME_CONTENT,
+  };
+}
+
+/** QUOTA_OUTPUT_BURNDOWN when set, else the model table's (an unknown model: 5, the newer models' rate). */
+function burndownOf(r: RawConfig): Pick<Config['quota'], 'outputBurndown' | 'outputBurndownSource'> {
+  if (r.QUOTA_OUTPUT_BURNDOWN !== undefined) {
+    return { outputBurndown: r.QUOTA_OUTPUT_BURNDOWN, outputBurndownSource: 'QUOTA_OUTPUT_BURNDOWN' };
+  }
+  const traits = traitsOf(resolveModel(r.MODEL_ID));
+  return {
+    outputBurndown: traits.outputBurndown,
+    outputBurndownSource: traits.known ? 'model table' : 'unknown model',
   };
 }
 

@@ -69,6 +69,15 @@ export type RejectionReason =
   | 'OBJECT_TOO_LARGE'
   | 'TOO_MANY_PIXELS'
   | 'MULTI_PAGE'
+  /** Bedrock refused this image (its dimensions, its bytes): a ValidationException about the image. */
+  | 'MODEL_REJECTED_IMAGE'
+  /** The description did not fit in the largest output budget allowed (`max_tokens` stop, after one larger try). */
+  | 'MODEL_OUTPUT_TRUNCATED'
+  /** The model declined to describe the image (`content_filtered`, a guardrail, a refusal). */
+  | 'MODEL_CONTENT_FILTERED'
+  /** The request with this image is over the model's context window. */
+  | 'MODEL_INPUT_TOO_LARGE'
+  /** Stored by versions before the model table: a refusal of any kind, configuration faults included. */
   | 'MODEL_REFUSED';
 
 /** The object is not a usable image. Final: the item is stored as `rejected` with this reason. */
@@ -106,6 +115,72 @@ export class ModelOutputError extends CatalogueError {
 export class ModelRequestError extends CatalogueError {
   readonly code = 'MODEL_REQUEST_REJECTED';
   readonly retryable = false;
+}
+
+/** What is wrong with the model configuration: each kind names its own fix (see describeModelFault). */
+export type ModelFaultKind =
+  | 'end-of-life'
+  | 'access-denied'
+  | 'not-found'
+  | 'profile-required'
+  | 'profile-not-offered'
+  | 'unknown-model'
+  | 'parameter-refused'
+  | 'no-credentials';
+
+/**
+ * The model cannot be called as configured: no access, end of life, an id that needs an inference profile, a
+ * parameter the model refuses. No image is to blame: the worker pauses (rejects nothing, deletes nothing) and
+ * probes until the fault is gone; at start-up the command exits 3. `message` says what is wrong and what to do.
+ */
+export class ModelConfigurationError extends CatalogueError {
+  readonly code = 'MODEL_CONFIGURATION';
+  /** Retrying the call cannot help... */
+  readonly retryable = false;
+  /** ...but nothing about the record is settled: it waits for the fix (the fleet pauses; see ModelGate). */
+  override get final(): boolean {
+    return false;
+  }
+  constructor(
+    readonly kind: ModelFaultKind,
+    readonly modelId: string,
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, { ...options, context: { kind, modelId, ...options.context } });
+  }
+}
+
+/**
+ * The model's tokens-per-day budget is spent (Bedrock: 429 "Too many tokens per day"). Not a passing throttle:
+ * retrying burns receive counts into the DLQ. The worker pauses consumption until the budget returns.
+ */
+export class DailyQuotaExhaustedError extends CatalogueError {
+  readonly code = 'QUOTA_DAILY_EXHAUSTED';
+  readonly retryable = false;
+  /** The record waits for the budget to return: never failed, never dead-lettered. */
+  override get final(): boolean {
+    return false;
+  }
+}
+
+/** The answer stopped at `max_tokens`: retrying at the same budget repeats it. Carries the budget it hit. */
+export class ModelOutputTruncatedError extends CatalogueError {
+  readonly code = 'MODEL_OUTPUT_TRUNCATED';
+  readonly retryable = false;
+  constructor(
+    readonly maxTokens: number,
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, { ...options, context: { maxTokens, ...options.context } });
+  }
+}
+
+/** The model calls are paused (configuration fault or daily budget): leave the message for later, spend nothing. */
+export class ModelPausedError extends CatalogueError {
+  readonly code = 'MODEL_PAUSED';
+  readonly retryable = true;
 }
 
 /** The retry budget ran out. The message is left for SQS redelivery and, in the end, the DLQ. */

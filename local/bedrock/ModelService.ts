@@ -8,8 +8,9 @@ import { BedrockError } from './errors.ts';
 import { type FaultInjector, type FaultKind, malformToolInput } from './faults.ts';
 import { type CheckedImage, checkImage } from './images.ts';
 import { parseInvoke } from './invokeRequest.ts';
+import { type AccessList, checkModelRules, modelInfoOf } from './modelRules.ts';
 import type { QuotaKeeper } from './quota.ts';
-import { type ModelCall, parseModelId } from './requests.ts';
+import type { ModelCall, ModelInfo } from './requests.ts';
 import { type Answer, chosenTool, converseResponse, invokeResponse, type StopReason } from './responses.ts';
 import { inputTokensOf, outputTokensOf } from './tokens.ts';
 
@@ -27,7 +28,7 @@ export interface ServiceCounters {
   /** 200 answers, malformed ones included. */
   completed: number;
   /** Injected faults by kind, and 200 answers with a deliberately malformed tool input. */
-  faults: Record<FaultKind | 'malformedOutput', number>;
+  faults: Record<FaultKind | 'malformedOutput' | 'contentFiltered', number>;
   /** The analyser threw. */
   analyserErrors: number;
 }
@@ -43,6 +44,7 @@ export function emptyServiceCounters(): ServiceCounters {
       modelTimeout: 0,
       dropConnection: 0,
       malformedOutput: 0,
+      contentFiltered: 0,
     },
     analyserErrors: 0,
   };
@@ -78,24 +80,27 @@ export class ModelService {
     private readonly faults: FaultInjector,
     private readonly signal: AbortSignal,
     private readonly logger?: Logger,
+    private readonly access?: AccessList,
   ) {}
 
   async handle(api: Api, rawModelId: string, body: Buffer): Promise<Outcome> {
     const started = performance.now();
     let call: ModelCall;
     let images: CheckedImage[];
-    let model: ReturnType<typeof parseModelId>;
+    let model: ModelInfo;
     try {
-      model = parseModelId(rawModelId);
+      model = modelInfoOf(rawModelId);
+      this.access?.check(model);
       call = api === 'converse' ? parseConverse(body, model) : parseInvoke(body, model);
+      checkModelRules(call, model.row);
       images = await Promise.all(call.images.map(checkImage));
     } catch (error) {
       if (!(error instanceof BedrockError)) throw error;
       this.counters.invalid++;
       return { type: 'error', error };
     }
-    const inputTokens = inputTokensOf(call, images);
-    const admission = this.quota.admit(model.id, inputTokens + call.maxTokens);
+    const inputTokens = inputTokensOf(call, images, model.row);
+    const admission = this.quota.admit(model.id, inputTokens + call.maxTokens, model.row.outputBurndown);
     if (!admission.ok) return { type: 'error', error: new BedrockError('ThrottlingException', admission.message) };
     const { ticket } = admission;
     const plan = this.faults.plan();
@@ -121,7 +126,10 @@ export class ModelService {
       const message = `The stand-in's analyser failed: ${(error as Error).message}`;
       return { type: 'error', error: new BedrockError('InternalServerException', message) };
     }
-    let { answer, stopReason, outputTokens } = this.answerOf(call, description);
+    let { answer, stopReason, outputTokens } = plan.contentFiltered
+      ? { answer: { kind: 'text', text: '' } as Answer, stopReason: 'content_filtered' as StopReason, outputTokens: 1 }
+      : this.answerOf(call, description);
+    if (plan.contentFiltered) this.counters.faults.contentFiltered++;
     if (plan.malformed && answer.kind === 'tool') {
       this.counters.faults.malformedOutput++;
       answer = { ...answer, input: malformToolInput(answer.input, plan.malformed) };

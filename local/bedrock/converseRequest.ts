@@ -58,6 +58,7 @@ const ConverseBody = z.object({
                   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
                   description: z.string().optional(),
                   inputSchema: z.object({ json: JsonObject }),
+                  strict: z.boolean().optional(),
                 })
                 .optional(),
             })
@@ -73,6 +74,14 @@ const ConverseBody = z.object({
         .optional(),
     })
     .optional(),
+  // Model-specific fields pass through to the model: Claude takes `thinking` and `top_k` here.
+  additionalModelRequestFields: z
+    .strictObject({
+      thinking: z.object({ type: z.string(), budget_tokens: z.number().int().optional() }).optional(),
+      top_k: z.number().int().min(0).optional(),
+    })
+    .optional(),
+  outputConfig: z.object({ textFormat: z.unknown().optional(), effort: z.string().optional() }).optional(),
 });
 
 const CONVERSE_BLOCKS = new Set(['text', 'image', 'toolUse', 'toolResult', 'cachePoint']);
@@ -88,6 +97,14 @@ export function parseConverse(body: Buffer, model: ModelInfo): ModelCall {
     texts: [],
     images: [],
     tools: [],
+    params: {
+      temperature: req.inferenceConfig?.temperature,
+      topP: req.inferenceConfig?.topP,
+      topK: req.additionalModelRequestFields?.top_k,
+      thinking: req.additionalModelRequestFields?.thinking,
+      strictTools: (req.toolConfig?.tools ?? []).filter((t) => t.toolSpec?.strict).length,
+      jsonSchemaOutput: req.outputConfig?.textFormat !== undefined,
+    },
   };
   req.messages.forEach((message, m) => {
     message.content.forEach((block, b) => {

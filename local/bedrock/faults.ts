@@ -22,6 +22,8 @@ export const FaultSettings = z.object({
   dropConnectionRate: rate.default(0),
   /** A 200 answer whose tool input breaks the schema (missing field, wrong type, box out of range). Default 0. */
   malformedOutputRate: rate.default(0),
+  /** A 200 answer with no tool call and stop reason `content_filtered` (InvokeModel: `refusal`). Default 0. */
+  contentFilteredRate: rate.default(0),
   /** Seed of the fault and jitter draws: the same seed and request order give the same faults. Default: random. */
   seed: z.number().int().optional(),
 });
@@ -36,6 +38,8 @@ export type MalformKind = 'missingField' | 'wrongType' | 'boxOutOfRange';
 export interface FaultPlan {
   fault?: FaultKind;
   malformed?: MalformKind;
+  /** The answer is withheld by the content filter. */
+  contentFiltered?: boolean;
   /** Multiplier of the nominal latency, 1 ± jitter. */
   latencyFactor: number;
 }
@@ -108,7 +112,9 @@ export class FaultInjector {
       }
     }
     const malformed = m < s.malformedOutputRate ? MALFORM_KINDS[Math.floor(k * MALFORM_KINDS.length)] : undefined;
-    return { fault, malformed, latencyFactor: 1 + s.jitter * (2 * j - 1) };
+    // From the top of the same draw, so adding this setting moves no other fault of a seeded run.
+    const contentFiltered = !malformed && m >= 1 - s.contentFilteredRate;
+    return { fault, malformed, contentFiltered, latencyFactor: 1 + s.jitter * (2 * j - 1) };
   }
 
   /** Nominal latency of an answer of `outputTokens`, times the plan's jitter factor. */

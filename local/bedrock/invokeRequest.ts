@@ -50,10 +50,13 @@ const AnthropicBody = z.strictObject({
           name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
           description: z.string().optional(),
           input_schema: JsonObject,
+          strict: z.boolean().optional(),
         })
         .loose(),
     )
     .optional(),
+  thinking: z.object({ type: z.string(), budget_tokens: z.number().int().optional() }).optional(),
+  output_config: z.object({ format: z.unknown().optional(), effort: z.string().optional() }).optional(),
   tool_choice: z
     .discriminatedUnion('type', [
       z.object({ type: z.literal('auto') }).loose(),
@@ -81,6 +84,14 @@ export function parseInvoke(body: Buffer, model: ModelInfo): ModelCall {
     texts: [],
     images: [],
     tools: (req.tools ?? []).map((t) => ({ name: t.name, description: t.description, inputSchema: t.input_schema })),
+    params: {
+      temperature: req.temperature,
+      topP: req.top_p,
+      topK: req.top_k,
+      thinking: req.thinking,
+      strictTools: (req.tools ?? []).filter((t) => t.strict).length,
+      jsonSchemaOutput: req.output_config?.format !== undefined,
+    },
   };
   req.messages.forEach((message, m) => {
     if (typeof message.content === 'string') {

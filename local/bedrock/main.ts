@@ -20,7 +20,9 @@ Options:
                                                                                   [default: deterministic]
   --rpm <n>                  requests per minute, per model                       [default: 1000]
   --tpm <n>                  tokens per minute, per model                         [default: 2000000]
-  --output-burndown <x>      quota weight of an output token (5 on newer Claude)  [default: 1]
+  --output-burndown <x>      quota weight of an output token, every model    [default: the model table's]
+  --tpd <n>                  tokens per day, per model ("Too many tokens per day") [default: unlimited]
+  --deny-model <list>        comma-separated models without access (row key, id, *) [default: none]
   --minute-ms <n>            length of a quota minute, ms (compresses time)       [default: 60000]
   --latency-ms <n>           fixed latency per answer, ms                         [default: 0]
   --latency-per-token-ms <n> extra latency per output token, ms                   [default: 0]
@@ -31,12 +33,15 @@ Options:
   --fault-timeout <x>        rate of 408 ModelTimeoutException (0-1)              [default: 0]
   --fault-drop <x>           rate of dropped connections (0-1)                    [default: 0]
   --fault-malformed <x>      rate of malformed tool output (0-1)                  [default: 0]
+  --fault-filtered <x>       rate of content_filtered answers (0-1)               [default: 0]
   --seed <n>                 seed of fault and jitter draws                       [default: random]
   --log-level <level>        fatal|error|warn|info|debug|trace|silent             [default: info]
   -h, --help                 show this help
 
 Admin routes: GET /_standin/stats, GET /_standin/health, POST /_standin/reset,
-PUT /_standin/quota {rpm?, tpm?, outputBurndown?, modelId?}, PUT /_standin/faults {latencyMs?, ...Rate?, seed?}.
+PUT /_standin/quota {rpm?, tpm?, tpd?, outputBurndown?, modelId?}, PUT /_standin/faults {latencyMs?, ...Rate?, seed?},
+PUT /_standin/access {deny?: [model], grant?: [model]} (row key such as claude-haiku-5-5, a model or profile id, *).
+Models, their ids, lifecycle and parameter rules come from the model table (shared/modelTable.ts).
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failed to start, 2 bad arguments.`;
 
 const num = z.coerce.number();
@@ -47,7 +52,9 @@ const Args = z.object({
   analyser: z.enum(['deterministic', 'on-device']).default('deterministic'),
   rpm: num.int().positive().default(1000),
   tpm: num.int().positive().default(2_000_000),
-  'output-burndown': num.min(1).max(10).default(1),
+  'output-burndown': num.min(1).max(10).optional(),
+  tpd: num.int().positive().optional(),
+  'deny-model': z.string().optional(),
   'minute-ms': num.int().min(1).default(60_000),
   'latency-ms': num.min(0).default(0),
   'latency-per-token-ms': num.min(0).default(0),
@@ -58,6 +65,7 @@ const Args = z.object({
   'fault-timeout': rate.default(0),
   'fault-drop': rate.default(0),
   'fault-malformed': rate.default(0),
+  'fault-filtered': rate.default(0),
   seed: num.int().optional(),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -103,7 +111,16 @@ async function main(): Promise<number> {
       port: args.port,
       analyser,
       minuteMs: args['minute-ms'],
-      quota: { rpm: args.rpm, tpm: args.tpm, outputBurndown: args['output-burndown'] },
+      quota: {
+        rpm: args.rpm,
+        tpm: args.tpm,
+        ...(args['output-burndown'] === undefined ? {} : { outputBurndown: args['output-burndown'] }),
+        ...(args.tpd === undefined ? {} : { tpd: args.tpd }),
+      },
+      deniedModels: args['deny-model']
+        ?.split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
       faults: {
         latencyMs: args['latency-ms'],
         latencyPerOutputTokenMs: args['latency-per-token-ms'],
@@ -114,6 +131,7 @@ async function main(): Promise<number> {
         modelTimeoutRate: args['fault-timeout'],
         dropConnectionRate: args['fault-drop'],
         malformedOutputRate: args['fault-malformed'],
+        contentFilteredRate: args['fault-filtered'],
         seed: args.seed,
       },
       logger,

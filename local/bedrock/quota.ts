@@ -9,17 +9,20 @@ import {
 
 export type { MinuteBucket, ModelQuotaStats, QuotaCounters, QuotaStats } from './quotaStats.ts';
 
-type ThrottleReason = 'requests' | 'tokens';
+type ThrottleReason = 'requests' | 'tokens' | 'day';
 
 const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
   requests: 'Too many requests, please wait before trying again.',
   tokens: 'Too many tokens, please wait before trying again.',
+  day: 'Too many tokens per day, please wait before trying again.',
 };
 
 /** A request's hold on the quota, from admission until it is settled or released. */
 export interface QuotaTicket {
   readonly modelKey: string;
   readonly reserved: number;
+  /** Quota weight of an output token for this request. */
+  readonly burndown: number;
 }
 
 export type Admission = { ok: true; ticket: QuotaTicket } | { ok: false; reason: ThrottleReason; message: string };
@@ -51,6 +54,7 @@ class Ticket implements QuotaTicket {
     readonly reserved: number,
     readonly entry: Entry,
     readonly state: ModelState,
+    readonly burndown: number,
   ) {}
 }
 
@@ -73,6 +77,8 @@ export class QuotaKeeper {
   private readonly now: () => number;
   private readonly maxMinutes: number;
   private defaults: ModelQuota;
+  /** Whether the default burndown was set explicitly (else each model's own, from the model table, applies). */
+  private burndownSet: boolean;
   private overrides: Record<string, Partial<ModelQuota>>;
   private readonly models = new Map<string, ModelState>();
   private epoch: number;
@@ -83,6 +89,7 @@ export class QuotaKeeper {
     this.now = options.now ?? (() => performance.now());
     this.maxMinutes = options.maxMinutes ?? 1440;
     this.defaults = ModelQuota.parse({ ...DEFAULT_QUOTA, ...options.quota });
+    this.burndownSet = options.quota?.outputBurndown !== undefined;
     this.overrides = {};
     for (const [model, quota] of Object.entries(options.models ?? {})) this.setQuota(quota, model);
     this.epoch = this.now();
@@ -100,6 +107,7 @@ export class QuotaKeeper {
   setQuota(patch: Partial<ModelQuota>, modelKey?: string): void {
     if (modelKey === undefined) {
       this.defaults = ModelQuota.parse({ ...this.defaults, ...patch });
+      if (patch.outputBurndown !== undefined) this.burndownSet = true;
     } else {
       const merged = { ...this.overrides[modelKey], ...patch };
       ModelQuota.partial().parse(merged);
@@ -111,8 +119,11 @@ export class QuotaKeeper {
     }
   }
 
-  /** Asks to start a request that reserves `reserveTokens` (input + max_tokens). */
-  admit(modelKey: string, reserveTokens: number): Admission {
+  /**
+   * Asks to start a request that reserves `reserveTokens` (input + max_tokens). `modelBurndown` is the model's own
+   * burndown (the model table), used unless a burndown was set for this model or as the default.
+   */
+  admit(modelKey: string, reserveTokens: number, modelBurndown?: number): Admission {
     const now = this.now();
     const state = this.stateOf(modelKey);
     const quota = this.quotaOf(modelKey);
@@ -122,7 +133,8 @@ export class QuotaKeeper {
     bucket.requests++;
     const windowRequests = state.entries.length - state.head;
     let reason: ThrottleReason | undefined;
-    if (windowRequests + 1 > quota.rpm) reason = 'requests';
+    if (quota.tpd !== undefined && this.dayTokens(state) + reserveTokens > quota.tpd) reason = 'day';
+    else if (windowRequests + 1 > quota.rpm) reason = 'requests';
     else if (state.windowTokens + reserveTokens > quota.tpm) reason = 'tokens';
     if (reason) {
       state.counters.throttled[reason]++;
@@ -130,6 +142,9 @@ export class QuotaKeeper {
       else bucket.throttledTokens++;
       return { ok: false, reason, message: THROTTLE_MESSAGES[reason] };
     }
+    const explicit =
+      this.overrides[modelKey]?.outputBurndown ?? (this.burndownSet ? this.defaults.outputBurndown : undefined);
+    const burndown = explicit ?? modelBurndown ?? this.defaults.outputBurndown;
     const entry: Entry = { at: now, tokens: reserveTokens, inWindow: true, bucket };
     state.entries.push(entry);
     state.windowTokens += reserveTokens;
@@ -138,14 +153,21 @@ export class QuotaKeeper {
     bucket.accepted++;
     bucket.tokensReserved += reserveTokens;
     bucket.tokensCharged += reserveTokens;
-    return { ok: true, ticket: new Ticket(modelKey, reserveTokens, entry, state) };
+    return { ok: true, ticket: new Ticket(modelKey, reserveTokens, entry, state, burndown) };
+  }
+
+  /** Tokens charged in the last 1,440 quota minutes (the kept minute buckets), for the daily budget. */
+  private dayTokens(state: ModelState): number {
+    let sum = 0;
+    for (const m of state.minutes) sum += m.tokensCharged;
+    return sum;
   }
 
   /** Ends a request with its real usage: it now counts input + output × outputBurndown. Idempotent. */
   settle(ticket: QuotaTicket, usage: { inputTokens: number; outputTokens: number }): void {
     const t = this.own(ticket);
     if (!t) return;
-    const charged = usage.inputTokens + usage.outputTokens * this.quotaOf(t.modelKey).outputBurndown;
+    const charged = usage.inputTokens + usage.outputTokens * t.burndown;
     this.finish(t, charged);
     const state = this.stateOf(t.modelKey);
     state.counters.inputTokens += usage.inputTokens;
@@ -188,6 +210,7 @@ export class QuotaKeeper {
       totals.accepted += c.accepted;
       totals.throttled.requests += c.throttled.requests;
       totals.throttled.tokens += c.throttled.tokens;
+      totals.throttled.day += c.throttled.day;
       totals.inFlight += c.inFlight;
       totals.inputTokens += c.inputTokens;
       totals.outputTokens += c.outputTokens;

@@ -27,7 +27,8 @@ export interface QuotaCounters {
   /** Admission attempts. */
   requests: number;
   accepted: number;
-  throttled: { requests: number; tokens: number };
+  /** Throttles by reason: requests or tokens per minute, tokens per day. */
+  throttled: { requests: number; tokens: number; day: number };
   /** Requests admitted and not yet settled or released. */
   inFlight: number;
   inputTokens: number;
@@ -54,7 +55,7 @@ export function emptyCounters(): QuotaCounters {
   return {
     requests: 0,
     accepted: 0,
-    throttled: { requests: 0, tokens: 0 },
+    throttled: { requests: 0, tokens: 0, day: 0 },
     inFlight: 0,
     inputTokens: 0,
     outputTokens: 0,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ModelRow } from '../../shared/models.ts';
 import { validationError } from './errors.ts';
 
 /**
@@ -23,6 +24,18 @@ interface ToolSpec {
 
 type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
 
+/** Sampling, thinking and structured-output parameters of a request, as both APIs carry them. */
+interface CallParams {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  thinking?: { type: string; budget_tokens?: number };
+  /** Tools with `strict: true`. */
+  strictTools: number;
+  /** A JSON-schema output format was asked for (Converse `outputConfig.textFormat`, native `output_config.format`). */
+  jsonSchemaOutput: boolean;
+}
+
 export interface ModelCall {
   api: 'converse' | 'invoke';
   /** max_tokens asked for, or the model's limit when not given (Converse). */
@@ -34,6 +47,8 @@ export interface ModelCall {
   images: ImagePart[];
   tools: ToolSpec[];
   toolChoice?: ToolChoice;
+  /** Sampling, thinking and structured-output parameters (checked against the model's rules). */
+  params: CallParams;
 }
 
 export interface ModelInfo {
@@ -41,27 +56,8 @@ export interface ModelInfo {
   id: string;
   /** Claude's output limit for this model, the most max_tokens may ask for. */
   maxOutputTokens: number;
-}
-
-const CLAUDE_ID = /^(?:[a-z-]{2,10}\.)?anthropic\.claude-[a-z0-9.-]+(?::\d+)?$/;
-
-/**
- * Checks the model id of the path (already URL-decoded): Anthropic Claude ids, optionally with a cross-region
- * profile prefix (`us.`, `eu.`, `global.`...), or foundation-model / inference-profile ARNs naming one.
- */
-export function parseModelId(raw: string): ModelInfo {
-  let id = raw;
-  const arn = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d*:(foundation-model|inference-profile)\/(.+)$/.exec(raw);
-  if (arn) id = arn[2]!;
-  if (!CLAUDE_ID.test(id)) {
-    throw validationError(
-      'The provided model identifier is invalid. The stand-in serves Anthropic Claude models only.',
-    );
-  }
-  let maxOutputTokens = 64_000;
-  if (/claude-3-(haiku|sonnet|opus)/.test(id)) maxOutputTokens = 4096;
-  else if (/claude-3-5-/.test(id)) maxOutputTokens = 8192;
-  return { id, maxOutputTokens };
+  /** The model table's row (modelRules.ts resolves the id). */
+  row: ModelRow;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -4,7 +4,7 @@ import type { ModelCall } from './requests.ts';
 /** What the "model" answered: a call of one tool, or text. */
 export type Answer = { kind: 'tool'; name: string; input: Record<string, unknown> } | { kind: 'text'; text: string };
 
-export type StopReason = 'tool_use' | 'end_turn' | 'max_tokens';
+export type StopReason = 'tool_use' | 'end_turn' | 'max_tokens' | 'content_filtered';
 
 export interface Usage {
   inputTokens: number;
@@ -54,7 +54,8 @@ export function invokeResponse(modelId: string, answer: Answer, stopReason: Stop
     role: 'assistant',
     model: anthropicModelName(modelId),
     content,
-    stop_reason: stopReason,
+    // The Messages API calls a withheld answer a refusal.
+    stop_reason: stopReason === 'content_filtered' ? 'refusal' : stopReason,
     stop_sequence: null,
     usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens },
   };

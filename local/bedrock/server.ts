@@ -10,6 +10,7 @@ import { type BedrockError, validationError } from './errors.ts';
 import { FaultInjector, type FaultOptions, type FaultSettings } from './faults.ts';
 import { type Api, emptyServiceCounters, ModelService, type ServiceCounters } from './ModelService.ts';
 import { ModelQuota } from './modelQuota.ts';
+import { AccessList } from './modelRules.ts';
 import { type ModelQuotaStats, type QuotaCounters, QuotaKeeper } from './quota.ts';
 
 export interface BedrockStandInOptions {
@@ -31,7 +32,19 @@ export interface BedrockStandInOptions {
   maxBodyBytes?: number;
   /** Logs failures (error) and each request (debug). Default silent. */
   logger?: Logger;
+  /**
+   * Models whose access is denied (AccessDeniedException), by row key (`claude-haiku-5-5`), model or profile id;
+   * `*` for all. Change at run time with {@link BedrockStandIn.setAccess} or `PUT /_standin/access`. Default none.
+   */
+  deniedModels?: readonly string[];
 }
+
+/** Models to deny and to grant again (row keys, model or profile ids, `*`). */
+type AccessPatch = { deny?: string[]; grant?: string[] };
+const AccessPatchSchema = z.strictObject({
+  deny: z.array(z.string()).optional(),
+  grant: z.array(z.string()).optional(),
+});
 
 /** A change of quota: of the model `modelId` when given, else the default of every model without an override. */
 type QuotaPatch = Partial<ModelQuota> & { modelId?: string };
@@ -58,6 +71,8 @@ export interface BedrockStandIn {
   resetStats(): void;
   setQuota(patch: QuotaPatch): void;
   setFaults(patch: FaultOptions): void;
+  /** Denies or grants model access at run time; returns the models denied now. */
+  setAccess(patch: AccessPatch): string[];
   /** Stops listening, drops open connections and in-flight requests, closes the analyser. */
   close(): Promise<void>;
 }
@@ -81,7 +96,8 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
   const quota = new QuotaKeeper({ minuteMs: options.minuteMs, quota: options.quota, models: options.models });
   const faults = new FaultInjector(options.faults);
   const abort = new AbortController();
-  const service = new ModelService(analyser, quota, faults, abort.signal, options.logger);
+  const access = new AccessList(options.deniedModels);
+  const service = new ModelService(analyser, quota, faults, abort.signal, options.logger, access);
   const maxBodyBytes = options.maxBodyBytes ?? 25 * 1024 * 1024;
   let startedAt = Date.now();
 
@@ -158,6 +174,10 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
         case 'PUT /_standin/faults':
           faults.set(input);
           return { status: 200, body: faults.current };
+        case 'PUT /_standin/access':
+          return { status: 200, body: { denied: access.set(AccessPatchSchema.parse(input)) } };
+        case 'GET /_standin/access':
+          return { status: 200, body: { denied: access.list() } };
         default:
           return { status: 404, body: { message: `no admin route ${route}` }, errorType: 'UnknownOperationException' };
       }
@@ -206,6 +226,7 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
     resetStats,
     setQuota,
     setFaults: (patch) => faults.set(patch),
+    setAccess: (patch) => access.set(AccessPatchSchema.parse(patch)),
     close: () => {
       closing ??= (async () => {
         abort.abort();

@@ -1,3 +1,4 @@
+import type { ModelRow } from '../../shared/models.ts';
 import type { CheckedImage } from './images.ts';
 import type { ModelCall } from './requests.ts';
 
@@ -36,17 +37,24 @@ export function textTokens(characters: number): number {
 }
 
 /**
- * Input tokens of a request: Σ image tokens + ⌈(characters of system, message texts and tool definitions) / 4⌉,
- * where a tool definition counts its name, description and JSON schema as serialised JSON.
+ * Input tokens of a request: Σ image tokens + ⌈(characters of system, message texts and tool definitions) / 4⌉ ×
+ * the model's tokenizer factor, where a tool definition counts its name, description and JSON schema as serialised
+ * JSON, plus, when tools are defined, the system prompt Claude adds for tool use (its size per model is in the model
+ * table): the service reports it as input, so the stand-in does too.
  */
-export function inputTokensOf(call: ModelCall, images: readonly Pick<CheckedImage, 'width' | 'height'>[]): number {
+export function inputTokensOf(
+  call: ModelCall,
+  images: readonly Pick<CheckedImage, 'width' | 'height'>[],
+  row?: Pick<ModelRow, 'textTokenFactor' | 'toolUseSystemTokens'>,
+): number {
   let characters = 0;
   for (const text of call.system) characters += text.length;
   for (const text of call.texts) characters += text.length;
   for (const tool of call.tools) {
     characters += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.inputSchema).length;
   }
-  let tokens = textTokens(characters);
+  let tokens = Math.ceil(textTokens(characters) * (row?.textTokenFactor ?? 1));
+  if (call.tools.length > 0) tokens += row?.toolUseSystemTokens ?? 0;
   for (const image of images) tokens += imageTokens(image.width, image.height);
   return tokens;
 }

@@ -86,6 +86,6 @@ async function askFreely(
       usage: { inputTokens: out.usage?.inputTokens ?? 0, outputTokens: out.usage?.outputTokens ?? 0 },
     };
   } catch (error) {
-    throw translateBedrockError(error);
+    throw translateBedrockError(error, config.model.id);
   }
 }

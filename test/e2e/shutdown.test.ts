@@ -54,8 +54,9 @@ describe('end to end: graceful shutdown', { timeout: 180_000 }, () => {
     });
     // Mid-batch: the model has been asked about some images and answered none yet.
     // (The worker is another process: the stand-in's request count is what this one can see.)
+    // The first request is the worker's start-up probe of the model; the second is an image.
     await pollUntil(
-      () => (system.stack.bedrock?.stats().totals.requests ?? 0) >= 1,
+      () => (system.stack.bedrock?.stats().totals.requests ?? 0) >= 2,
       'the first worker calling the model',
       30_000,
     );

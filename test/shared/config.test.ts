@@ -5,8 +5,9 @@ import { ConfigError } from '../../shared/errors.ts';
 describe('loadConfig', () => {
   it('gives every variable its default', () => {
     const c = loadConfig({});
-    expect(c.model.id).toBe('anthropic.claude-3-haiku-20240307-v1:0');
-    expect(c.quota).toMatchObject({ rpm: 1000, tpm: 2_000_000, outputBurndown: 1 });
+    expect(c.model.id).toBe('global.anthropic.claude-haiku-5-5');
+    expect(c.quota).toMatchObject({ outputBurndown: 5, outputBurndownSource: 'model table' });
+    expect(c.quota).toMatchObject({ rpm: 1000, tpm: 2_000_000, outputBurndown: 5 });
     expect(c.image.maxEdge).toBe(1568);
     expect(c.consumer.visibilityTimeoutSeconds).toBeGreaterThan(c.consumer.heartbeatSeconds);
     expect(c.queueUrl).toBeUndefined();

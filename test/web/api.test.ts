@@ -2,13 +2,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeItem, makeRejected, makeRemoved, seedItems } from '../../local/fixtures/catalogueItems.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { CatalogueReader } from '../../web/api/CatalogueReader.ts';
 import { loadWebConfig } from '../../web/config.ts';
 import { createWebServer, type WebServer } from '../../web/server.ts';
 import { fixture } from '../helpers/system.ts';
-import { makeItem, makeRejected, makeRemoved, seedItems } from './seed.ts';
 
 const CATEGORIES = ['portrait', 'landscape', 'food'] as const;
 const SPECIAL_KEY = 'albums/été 2024/a+b #1?.png';

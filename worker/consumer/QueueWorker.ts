@@ -67,6 +67,7 @@ export class QueueWorker extends EventEmitter {
   };
   private running = false;
   private stopping = false;
+  private paused = false;
 
   constructor(private readonly options: QueueWorkerOptions) {
     super();
@@ -113,12 +114,36 @@ export class QueueWorker extends EventEmitter {
   start(): void {
     if (this.running || this.stopping) return;
     this.running = true;
-    for (const c of this.consumers) c.start();
+    if (!this.paused) for (const c of this.consumers) c.start();
     const { consumers, batchSize } = this.options.consumer;
     this.options.logger.info(
       { queueUrl: this.options.queueUrl, consumers, batchSize, prefetch: consumers * batchSize },
       'worker started',
     );
+  }
+
+  /**
+   * Stops taking messages while the model is unavailable (see worker/model/ModelGate.ts). Messages already received
+   * finish or are released by the pipeline; a poll already under way may still deliver a few, which are released.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    for (const c of this.consumers) c.stop();
+    this.options.logger.warn({ inFlight: this.stats.inFlight }, 'worker paused: not taking messages');
+  }
+
+  /** Takes messages again after {@link pause}. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.running) for (const c of this.consumers) c.start();
+    this.options.logger.info('worker resumed: taking messages');
+  }
+
+  /** Whether the worker is paused. */
+  isPaused(): boolean {
+    return this.paused;
   }
 
   /**
@@ -176,6 +201,10 @@ export class QueueWorker extends EventEmitter {
         verdict = { action: 'release', outcomes: [], delaySeconds, failure: { reason: o.reason, code: o.reasonCode } };
       }
       this.count(message, verdict);
+      // The model is paused (its configuration, its daily budget): no fault of the message's, so not counted.
+      if (verdict.action === 'release' && verdict.outcomes.some((o) => o.reasonCode === 'MODEL_PAUSED')) {
+        return await this.handBack(message);
+      }
       if (verdict.action === 'release') await this.retryLater(message, verdict);
       return message;
     } finally {

@@ -90,9 +90,12 @@ export async function handleQueueMessage(
     else log.info(line, `record ${o.outcome}`);
   }
   if (outcomes.some(needsRedelivery)) {
-    // The worker's own count of failed attempts (this one included), not SQS's receives: see Redelivery.ts.
+    // Paused model calls (configuration fault, daily budget): hand the message straight back, not counted as a
+    // failed attempt; the paused worker takes no more until the model answers again.
+    const paused = outcomes.some((o) => o.reasonCode === 'MODEL_PAUSED');
+    // Otherwise the worker's own count of failed attempts (this one included), not SQS's receives: see Redelivery.ts.
     const failures = attemptsOf(message) + 1;
-    const delaySeconds = (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(failures);
+    const delaySeconds = paused ? 0 : (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(failures);
     return { action: 'release', outcomes, delaySeconds };
   }
   let deadLettered: string | undefined;

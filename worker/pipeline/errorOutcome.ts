@@ -5,6 +5,7 @@ import {
   PoisonMessageError,
   type RejectionReason,
 } from '../../shared/errors.ts';
+import { redactAwsIdentifiers } from '../../shared/modelFaults.ts';
 
 /**
  * What an error means for the work it interrupted. The one place where errors become outcomes: the pipeline, the
@@ -26,16 +27,23 @@ export type ErrorOutcome =
  * {@link CatalogueError}) are retried: a surprise must never lose an image.
  */
 export function outcomeOfError(error: unknown, signal?: AbortSignal): ErrorOutcome {
+  const outcome = outcomeOf(error, signal);
+  // Outcomes are logged, counted and shown (npm start prints them): never with an ARN or an account id.
+  return outcome.outcome === 'abort' ? outcome : { ...outcome, reason: redactAwsIdentifiers(outcome.reason) };
+}
+
+function outcomeOf(error: unknown, signal?: AbortSignal): ErrorOutcome {
   if (signal?.aborted) return { outcome: 'abort' };
   if (error instanceof ImageRejectedError) {
     return { outcome: 'rejected', reasonCode: error.reason, reason: error.message };
   }
   if (error instanceof ModelRequestError) {
-    // The model service refused this request (400 validation, 424): the image is what differs between requests.
+    // Kept for describers of other services. Bedrock's adapter never raises it: it tells a refusal of the image
+    // (ImageRejectedError, our own message) from a configuration fault (ModelConfigurationError: the fleet pauses).
     return {
       outcome: 'rejected',
       reasonCode: 'MODEL_REFUSED',
-      reason: `the model service refused the image: ${error.message}`,
+      reason: 'the model service refused the image',
     };
   }
   if (error instanceof PoisonMessageError) return { outcome: 'poison', reasonCode: error.code, reason: error.message };

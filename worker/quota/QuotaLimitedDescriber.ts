@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ModelOutputError, ThrottledError } from '../../shared/errors.ts';
+import { CatalogueError, ModelOutputError, ThrottledError } from '../../shared/errors.ts';
+import type { ModelTraits } from '../../shared/models.ts';
 import type { DescribeRequest, DescribeResult, Describer, ModelUsage } from '../ports.ts';
-import { estimateTokens, settledTokens } from './estimate.ts';
+import { estimateTokens, type FixedPartCalibration, settledTokens } from './estimate.ts';
 import type { QuotaLimiter } from './QuotaLimiter.ts';
 
 export interface QuotaLimitedDescriberOptions {
@@ -11,6 +12,10 @@ export interface QuotaLimitedDescriberOptions {
   outputBurndown?: number;
   /** Characters of the forced tool's JSON schema, when it differs from the default (a category list). */
   toolSchemaChars?: number;
+  /** The model's image rule, hidden tool-use prompt and tokenizer (the model table); default: Claude 3/4. */
+  traits?: Pick<ModelTraits, 'image' | 'toolUseSystemTokens' | 'textTokenFactor'>;
+  /** Learns the fixed part of each request from the usage answers report (see estimate.ts). */
+  calibration?: FixedPartCalibration;
 }
 
 const Usage = z.object({ inputTokens: z.number().min(0), outputTokens: z.number().min(0) });
@@ -33,8 +38,10 @@ export class QuotaLimitedDescriber implements Describer {
       width: request.image.width,
       height: request.image.height,
       promptChars: request.prompt.length,
-      maxTokens: this.options.maxTokens,
+      maxTokens: request.maxTokens ?? this.options.maxTokens,
       toolSchemaChars: this.options.toolSchemaChars,
+      traits: this.options.traits,
+      fixedTokens: this.options.calibration?.fixedTokens(),
     });
   }
 
@@ -46,6 +53,7 @@ export class QuotaLimitedDescriber implements Describer {
       async () => {
         try {
           const result = await this.inner.describe(request);
+          this.options.calibration?.observe(request.image, result.usage.inputTokens);
           return { result, usedTokens: settledTokens(result.usage, burndown) };
         } catch (error) {
           if (error instanceof ThrottledError) await this.limiter.onThrottle();
@@ -57,9 +65,10 @@ export class QuotaLimitedDescriber implements Describer {
         // The model answered, so its tokens were spent even though the answer was unusable: settle to the usage the
         // adapter attached (`context.usage`), or keep the whole reservation when it attached none.
         usedOnError: (error) => {
-          if (!(error instanceof ModelOutputError)) return 0;
+          if (!(error instanceof CatalogueError)) return 0;
           const usage = Usage.safeParse(error.context.usage);
-          return usage.success ? settledTokens(usage.data as ModelUsage, burndown) : estimate;
+          if (usage.success) return settledTokens(usage.data as ModelUsage, burndown);
+          return error instanceof ModelOutputError ? estimate : 0;
         },
       },
     );

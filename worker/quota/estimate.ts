@@ -1,4 +1,5 @@
 import { descriptionJsonSchema } from '../../shared/catalogue.ts';
+import { imageTokensFor, type ModelTraits } from '../../shared/models.ts';
 import type { ModelUsage } from '../ports.ts';
 
 /**
@@ -25,6 +26,10 @@ export interface EstimateInput {
   maxTokens: number;
   /** Characters of the tool's JSON schema. Default: {@link DEFAULT_TOOL_SCHEMA_CHARS}. */
   toolSchemaChars?: number;
+  /** The model's image rule, hidden tool-use prompt and tokenizer factor (the model table). */
+  traits?: Pick<ModelTraits, 'image' | 'toolUseSystemTokens' | 'textTokenFactor'>;
+  /** The fixed part (prompt, tool schema, hidden tool-use prompt) as measured on real answers; replaces the guess. */
+  fixedTokens?: number;
 }
 
 /**
@@ -32,11 +37,47 @@ export interface EstimateInput {
  * definition) plus `max_tokens`. Deliberately on the high side; {@link settledTokens} corrects it when the call ends.
  */
 export function estimateTokens(input: EstimateInput): number {
+  const traits = input.traits;
   const pixels = Math.max(0, input.width) * Math.max(0, input.height);
-  const image = Math.min(MAX_IMAGE_TOKENS, Math.ceil(pixels * IMAGE_TOKENS_PER_PIXEL));
-  const prompt = Math.ceil(Math.max(0, input.promptChars) / 4);
-  const tool = TOOL_USE_SYSTEM_TOKENS + Math.ceil((input.toolSchemaChars ?? DEFAULT_TOOL_SCHEMA_CHARS) / 4);
-  return image + prompt + tool + Math.max(0, Math.ceil(input.maxTokens));
+  const image = traits
+    ? imageTokensFor(traits.image, input.width, input.height)
+    : Math.min(MAX_IMAGE_TOKENS, Math.ceil(pixels * IMAGE_TOKENS_PER_PIXEL));
+  return image + (input.fixedTokens ?? guessedFixedTokens(input)) + Math.max(0, Math.ceil(input.maxTokens));
+}
+
+/** The fixed part of a request before any answer: prompt and tool schema by characters, plus the hidden prompt. */
+function guessedFixedTokens(input: Pick<EstimateInput, 'promptChars' | 'toolSchemaChars' | 'traits'>): number {
+  const factor = input.traits?.textTokenFactor ?? 1;
+  const prompt = Math.ceil((Math.max(0, input.promptChars) / 4) * factor);
+  const schema = Math.ceil(((input.toolSchemaChars ?? DEFAULT_TOOL_SCHEMA_CHARS) / 4) * factor);
+  return prompt + schema + (input.traits?.toolUseSystemTokens ?? TOOL_USE_SYSTEM_TOKENS);
+}
+
+/**
+ * Learns the fixed part of every request (system prompt, tool schema, the hidden tool-use prompt: everything but the
+ * image) from the input tokens that answers report, minus the image's tokens by the model's formula. Keeps the
+ * largest of the last `window` readings, so the estimate stays on the high side.
+ */
+export class FixedPartCalibration {
+  private readonly readings: number[] = [];
+
+  constructor(
+    private readonly image: ModelTraits['image'],
+    private readonly window = 20,
+  ) {}
+
+  observe(image: { width: number; height: number }, inputTokens: number): void {
+    if (!(inputTokens > 0)) return;
+    const fixed = inputTokens - imageTokensFor(this.image, image.width, image.height);
+    if (fixed <= 0) return;
+    this.readings.push(fixed);
+    if (this.readings.length > this.window) this.readings.shift();
+  }
+
+  /** The calibrated fixed part, or undefined before the first answer. */
+  fixedTokens(): number | undefined {
+    return this.readings.length ? Math.max(...this.readings) : undefined;
+  }
 }
 
 /**

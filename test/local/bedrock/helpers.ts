@@ -9,7 +9,8 @@ import {
 import sharp from 'sharp';
 import { descriptionJsonSchema } from '../../../shared/catalogue.ts';
 
-export const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
+/** A model the stand-in serves by a profile id, taking the request above as is (no thinking by default). */
+export const MODEL_ID = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 export const TOOL_NAME = 'record_catalogue_entry';
 export const PROMPT = 'Catalogue this image with the record_catalogue_entry tool.';
 

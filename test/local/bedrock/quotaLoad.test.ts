@@ -27,7 +27,8 @@ interface Run {
 
 /** Sends `perMinute` requests every quota minute, evenly, for MINUTES minutes, and reports what came back. */
 async function overload(quota: { rpm: number; tpm: number }, perMinute: number, maxTokens: number): Promise<Run> {
-  const standIn = await createBedrockStandIn({ minuteMs: MINUTE_MS, quota });
+  // Output counted once, so the usage clients see is what the quota settles to (burndown is tested on its own).
+  const standIn = await createBedrockStandIn({ minuteMs: MINUTE_MS, quota: { ...quota, outputBurndown: 1 } });
   const clients: BedrockRuntimeClient[] = Array.from({ length: CLIENTS }, () =>
     bedrockClient(standIn.url, { sharedSession: true }),
   );

@@ -74,11 +74,15 @@ describe('Converse through the real BedrockRuntimeClient', () => {
   });
 
   it('accepts cross-region profile ids and inference-profile ARNs, each with its own quota', async () => {
-    const arn = 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0';
+    const arn =
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0';
     await converse(client, converseInput(rocket, 'jpeg', { modelId: arn }));
     await converse(client, converseInput(rocket, 'jpeg'));
 
-    expect(Object.keys(standIn.stats().models).sort()).toEqual([MODEL_ID, 'us.anthropic.claude-3-haiku-20240307-v1:0']);
+    expect(Object.keys(standIn.stats().models).sort()).toEqual([
+      'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      MODEL_ID,
+    ]);
   });
 
   it('answers in text, the description as JSON, when no tool is offered', async () => {
@@ -195,13 +199,13 @@ describe("Bedrock's validation, as the SDK's ValidationException", () => {
   });
 
   it('refuses max tokens over the model limit and a forced tool that is not offered', async () => {
-    const tooMany = await failure(converse(client, converseInput(rocket, 'jpeg', { maxTokens: 5000 })));
+    const tooMany = await failure(converse(client, converseInput(rocket, 'jpeg', { maxTokens: 70_000 })));
     const input = converseInput(rocket, 'jpeg');
     input.toolConfig!.toolChoice = { tool: { name: 'other_tool' } };
     const unknownTool = await failure(converse(client, input));
 
     expect(tooMany).toBeInstanceOf(ValidationException);
-    expect(tooMany.message).toContain('4096');
+    expect(tooMany.message).toContain('64000');
     expect(unknownTool).toBeInstanceOf(ValidationException);
   });
 });

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeItem, makeRejected, makeRemoved, seedItems } from '../../../local/fixtures/catalogueItems.ts';
 import { CategoryCounter } from '../../../web/api/CategoryCounter.ts';
 import { startDynalite } from '../../helpers/dynalite.ts';
-import { makeItem, makeRejected, makeRemoved, seedItems } from '../seed.ts';
 
 const CATEGORY = (n: number) => (n % 5 === 0 ? 'food' : n % 2 ? 'portrait' : 'landscape');
 

@@ -3,7 +3,13 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BedrockStandIn, createBedrockStandIn } from '../../../local/bedrock/server.ts';
 import { loadConfig } from '../../../shared/config.ts';
-import { ModelOutputError, ModelRequestError, ThrottledError, TransientError } from '../../../shared/errors.ts';
+import {
+  ImageRejectedError,
+  ModelOutputError,
+  ModelOutputTruncatedError,
+  ThrottledError,
+  TransientError,
+} from '../../../shared/errors.ts';
 import { BedrockDescriber, type BedrockDescriberOptions } from '../../../worker/adapters/BedrockDescriber.ts';
 import type { PreparedImage } from '../../../worker/ports.ts';
 
@@ -121,15 +127,17 @@ describe('BedrockDescriber on the Bedrock stand-in', () => {
     expect((error as Error).message).toMatch(/failed validation/);
   });
 
-  it('an answer cut short at max_tokens (empty tool input) is a ModelOutputError', async () => {
+  it('an answer cut short at max_tokens is a ModelOutputTruncatedError carrying the budget it hit', async () => {
     const error = await failure(describe_({ maxTokens: 64 }));
-    expect(error).toBeInstanceOf(ModelOutputError);
+    expect(error).toBeInstanceOf(ModelOutputTruncatedError);
+    expect(error).toMatchObject({ retryable: false, maxTokens: 64 });
   });
 
-  it('an image the service cannot read is a final ModelRequestError (the pipeline rejects the image)', async () => {
+  it('an image the service cannot read is rejected with our own reason code, never the raw AWS text', async () => {
     const garbage: PreparedImage = { body: Buffer.from('not a jpeg at all'), format: 'jpeg', width: 10, height: 10 };
     const error = await failure(describe_({}, undefined, garbage));
-    expect(error).toBeInstanceOf(ModelRequestError);
-    expect(error).toMatchObject({ retryable: false, context: { awsError: 'ValidationException', httpStatus: 400 } });
+    expect(error).toBeInstanceOf(ImageRejectedError);
+    expect(error).toMatchObject({ retryable: false, reason: 'MODEL_REJECTED_IMAGE' });
+    expect((error as Error).message).not.toMatch(/ValidationException|arn:aws|\d{12}/);
   });
 });

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { prepareImage, prepareOptionsFromConfig } from '../../../worker/image/prepare.ts';
-import { BEDROCK_MAX_IMAGE_BYTES } from '../../../worker/image/prepareOptions.ts';
 import {
   makeAnimatedGif,
   makeAnimatedWebp,
@@ -12,7 +10,9 @@ import {
   makeLargeJpeg,
   makePngWithAlpha,
   makeWebp,
-} from '../../fixtures/oddImages.ts';
+} from '../../../local/fixtures/oddImages.ts';
+import { prepareImage, prepareOptionsFromConfig } from '../../../worker/image/prepare.ts';
+import { BEDROCK_MAX_IMAGE_BYTES } from '../../../worker/image/prepareOptions.ts';
 import { DEFAULTS, expectColour, expectRejected, fixture, pixelAt } from './helpers.ts';
 
 const PHOTOS: [file: string, format: string, width: number, height: number][] = [

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  DailyQuotaExhaustedError,
   ImageRejectedError,
+  ModelConfigurationError,
   ModelOutputError,
   ModelRequestError,
   PoisonMessageError,
@@ -20,10 +22,18 @@ describe('outcomeOfError', () => {
     });
   });
 
-  it('a request the model service refuses is a rejection of the image (MODEL_REFUSED)', () => {
-    const o = outcomeOfError(new ModelRequestError('Bedrock ValidationException: bad image'));
+  it('a request the model service refuses is a rejection of the image (MODEL_REFUSED), without its raw text', () => {
+    const raw = 'Bedrock ValidationException: bad image for arn:aws:iam::123456789012:role/worker';
+    const o = outcomeOfError(new ModelRequestError(raw));
     expect(o).toMatchObject({ outcome: 'rejected', reasonCode: 'MODEL_REFUSED' });
-    expect(o.outcome !== 'abort' && o.reason).toContain('bad image');
+    expect(o.outcome !== 'abort' && o.reason).not.toMatch(/arn:|\d{12}/);
+  });
+
+  it('a configuration fault or a spent daily budget is retried later, never final', () => {
+    const denied = new ModelConfigurationError('access-denied', 'm', 'Access to MODEL_ID m is denied');
+    expect(outcomeOfError(denied)).toMatchObject({ outcome: 'retry', reasonCode: 'MODEL_CONFIGURATION' });
+    const day = new DailyQuotaExhaustedError('Too many tokens per day');
+    expect(outcomeOfError(day)).toMatchObject({ outcome: 'retry', reasonCode: 'QUOTA_DAILY_EXHAUSTED' });
   });
 
   it('a poison message goes to the DLQ', () => {

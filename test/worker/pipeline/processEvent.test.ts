@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ImageRejectedError,
+  ModelConfigurationError,
   ModelOutputError,
-  ModelRequestError,
   RetryBudgetExhaustedError,
   ThrottledError,
 } from '../../../shared/errors.ts';
@@ -128,7 +129,8 @@ describe('processEvent', () => {
   it('a create delivered after a newer delete does not bring the item back', async () => {
     const { deps, store, bucket } = fakePipeline();
     const v = Buffer.from('img:10x10');
-    bucket.put('k.jpg', v); // S3 may even still serve it (eventual consistency): the sequencer decides
+    bucket.put('k.jpg', v);
+    bucket.remove('k.jpg');
     await processEvent(removed('k.jpg', '05'), deps);
     const o = await processEvent(created('k.jpg', v, '04'), deps);
     expect(o.outcome).toBe('stale');
@@ -171,14 +173,21 @@ describe('processEvent', () => {
     expect(bucket.fetches).toBe(0);
   });
 
-  it('rejects an image the model service refuses (validation), and leaves throttling for later', async () => {
-    const refused = fakePipeline({ describer: new ScriptedDescriber([new ModelRequestError('image too big')]) });
+  it('rejects an image the model refuses, leaves configuration faults and throttling for later', async () => {
+    const refusal = new ImageRejectedError('MODEL_REJECTED_IMAGE', 'the model service could not process this image');
+    const refused = fakePipeline({ describer: new ScriptedDescriber([refusal]) });
     const body = Buffer.from('img:10x10');
     refused.bucket.put('a.jpg', body);
     expect(await processEvent(created('a.jpg', body, '01'), refused.deps)).toMatchObject({
       outcome: 'rejected',
-      reasonCode: 'MODEL_REFUSED',
+      reasonCode: 'MODEL_REJECTED_IMAGE',
     });
+
+    const denied = new ModelConfigurationError('access-denied', 'm', 'Access to MODEL_ID m is denied');
+    const config = fakePipeline({ describer: new ScriptedDescriber([denied]) });
+    config.bucket.put('a.jpg', body);
+    expect(await processEvent(created('a.jpg', body, '01'), config.deps)).toMatchObject({ outcome: 'retry' });
+    expect(config.store.items.size).toBe(0);
 
     const throttled = fakePipeline({ describer: new ScriptedDescriber([new ThrottledError('slow down')]) });
     throttled.bucket.put('a.jpg', body);
