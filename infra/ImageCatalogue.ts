@@ -69,7 +69,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
     );
     const alarms = new Alarms(name, { config, queue: events.queue, dlq: events.dlq }, child);
     const browser = config.browser
-      ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, imageBucket, thumbnailBucket }, child)
+      ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, thumbnailBucket }, child)
       : undefined;
 
     this.outputs = {

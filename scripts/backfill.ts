@@ -23,6 +23,7 @@ const OPTIONS = {
   'no-skip-catalogued': { type: 'boolean' },
   'reprocess-stale': { type: 'boolean' },
   reconcile: { type: 'boolean' },
+  'reprocess-without-display': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
   rate: { type: 'string' },
@@ -105,6 +106,7 @@ function parseInvocation(argv: string[]): Invocation {
     pageSize: int('page-size', v['page-size']),
     skipCatalogued: !v['no-skip-catalogued'],
     reprocessStale: v['reprocess-stale'] ?? false,
+    reprocessWithoutDisplay: v['reprocess-without-display'] ?? false,
     resume: !(v.restart || v['no-resume']),
   };
   const checked = BackfillOptions.safeParse(input);

@@ -8,7 +8,7 @@ import { addCounts, type Counts, emptyCounts } from './counts.ts';
 import { type Classification, type ListedObject, objectFilter } from './filter.ts';
 import { listShard } from './listShard.ts';
 import { backfillMessageBody } from './messageBody.ts';
-import type { BackfillOptions } from './options.ts';
+import { type BackfillOptions, modeOf } from './options.ts';
 import { type Decision, decideCatalogued, type Mode, toUnits, type Unit } from './pagePlan.ts';
 import { type ProgressSnapshot, progressSnapshot } from './progress.ts';
 import type { BatchEntry, RefusedEntry } from './QueueSender.ts';
@@ -69,7 +69,7 @@ export class BackfillRun {
     private readonly deps: BackfillRunDeps,
   ) {
     this.gate = new Semaphore(o.concurrency);
-    this.mode = o.reprocessStale ? 'reprocess-stale' : 'all';
+    this.mode = modeOf(o);
     this.filter = objectFilter(o);
     this.budget = o.limit ?? Number.POSITIVE_INFINITY;
   }
@@ -225,7 +225,7 @@ export class BackfillRun {
   private async send(unit: Unit): Promise<void> {
     const entries: BatchEntry[] = [];
     const byId = new Map<string, ListedObject>();
-    const reprocess = this.mode === 'reprocess-stale' ? true : undefined;
+    const reprocess = this.mode === 'all' ? undefined : true;
     unit.take.forEach((obj, i) => {
       this.deps.onTake?.(obj);
       const id = String(i);

@@ -14,8 +14,10 @@ export type SkipReason =
   | 'catalogued'
   /** `--reprocess-stale`: the catalogue item has the current analysis version. */
   | 'current'
-  /** `--reprocess-stale`: no catalogue item (or only a removal tombstone). */
-  | 'notCatalogued';
+  /** `--reprocess-stale` / `--reprocess-without-display`: no catalogue item (or only a removal tombstone). */
+  | 'notCatalogued'
+  /** `--reprocess-without-display`: the item already has a display copy, or is not catalogued (rejected). */
+  | 'hasDisplay';
 
 export const SKIP_REASONS: readonly SkipReason[] = [
   'suffix',
@@ -25,6 +27,7 @@ export const SKIP_REASONS: readonly SkipReason[] = [
   'catalogued',
   'current',
   'notCatalogued',
+  'hasDisplay',
 ];
 
 /** One object as ListObjectsV2 describes it. */

@@ -16,6 +16,9 @@ Selection
   --no-skip-catalogued      enqueue them anyway (the worker still skips them, without a model call)
   --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
                             model, prompt or schema), with reprocess: true; keys with no item are not enqueued
+  --reprocess-without-display
+                            enqueue only the keys whose catalogued item has no display copy (catalogued before the
+                            worker made them), with reprocess: true, so the browser can show them
 
 Repair
   --reconcile               list the bucket and the catalogue and repair where they disagree (lost events): enqueue

@@ -49,6 +49,11 @@ export const BackfillOptions = z
      * analysis version other than the current one. Objects with no item are not enqueued. Default false.
      */
     reprocessStale: z.boolean().default(false),
+    /**
+     * Enqueue, with `reprocess: true`, exactly the objects whose catalogued item has no display copy (catalogued
+     * before the worker made them). Objects with no item are not enqueued. Default false.
+     */
+    reprocessWithoutDisplay: z.boolean().default(false),
     /** Checkpoint file; unset: no checkpoint (the CLI always sets one). */
     checkpointFile: z.string().min(1).optional(),
     /** Continue from the checkpoint when it exists. false: start over and overwrite it. Default true. */
@@ -59,7 +64,10 @@ export const BackfillOptions = z
     retryBaseMs: positiveInt.default(100),
     retryMaxMs: positiveInt.default(5000),
   })
-  .refine((o) => o.maxSize === undefined || o.maxSize >= o.minSize, { message: 'maxSize must be at least minSize' });
+  .refine((o) => o.maxSize === undefined || o.maxSize >= o.minSize, { message: 'maxSize must be at least minSize' })
+  .refine((o) => !(o.reprocessStale && o.reprocessWithoutDisplay), {
+    message: 'reprocessStale and reprocessWithoutDisplay select different items: choose one',
+  });
 export type BackfillOptions = z.output<typeof BackfillOptions>;
 export type BackfillOptionsInput = z.input<typeof BackfillOptions>;
 
@@ -81,8 +89,16 @@ export function selectionOf(o: BackfillOptions) {
     minSize: o.minSize,
     maxSize: o.maxSize ?? null,
     skipCatalogued: o.skipCatalogued,
-    mode: o.reprocessStale ? 'reprocess-stale' : 'all',
+    mode: modeOf(o),
   };
+}
+
+/** Which objects a run takes (see pagePlan.ts decideCatalogued). */
+export function modeOf(
+  o: Pick<BackfillOptions, 'reprocessStale' | 'reprocessWithoutDisplay'>,
+): 'all' | 'reprocess-stale' | 'reprocess-without-display' {
+  if (o.reprocessStale) return 'reprocess-stale';
+  return o.reprocessWithoutDisplay ? 'reprocess-without-display' : 'all';
 }
 
 /** A short hash of {@link selectionOf}, naming the default checkpoint file. */

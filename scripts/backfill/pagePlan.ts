@@ -11,13 +11,15 @@ export interface Decision {
   skip?: SkipReason;
 }
 
-export type Mode = 'all' | 'reprocess-stale';
+export type Mode = 'all' | 'reprocess-stale' | 'reprocess-without-display';
 
 /**
  * What to do with an object that passed the suffix and size filters, given its catalogue item (when looked up).
  * - `all` with `skipCatalogued`: skip it when the item (not a tombstone) has the same eTag and analysis version —
  *   exactly the worker's own skip rule, decided here without spending a message;
- * - `reprocess-stale`: take it only when an item exists (not a tombstone) with another analysis version.
+ * - `reprocess-stale`: take it only when an item exists (not a tombstone) with another analysis version;
+ * - `reprocess-without-display`: take it only when a catalogued item has no display copy (catalogued before the
+ *   worker made them), so the browser has something other than the original to show.
  */
 export function decideCatalogued(
   obj: ListedObject,
@@ -26,6 +28,10 @@ export function decideCatalogued(
   analysisVersion: string,
 ): SkipReason | undefined {
   const live = item && item.status !== 'removed' ? item : undefined;
+  if (mode === 'reprocess-without-display') {
+    if (!live) return 'notCatalogued';
+    return live.status === 'catalogued' && !live.displayKey ? undefined : 'hasDisplay';
+  }
   if (mode === 'reprocess-stale') {
     if (!live) return 'notCatalogued';
     return live.analysisVersion === analysisVersion ? 'current' : undefined;

@@ -7,7 +7,8 @@ import { CatalogueLookup } from './CatalogueLookup.ts';
 import { type CheckpointState, CheckpointWriter, newCheckpointState, readCheckpoint } from './Checkpoint.ts';
 import { type Counts, emptyCounts } from './counts.ts';
 import { CheckpointError } from './errors.ts';
-import { BackfillOptions, type BackfillOptionsInput, normalisePrefixes, selectionHash } from './options.ts';
+import { BackfillOptions, type BackfillOptionsInput, modeOf, normalisePrefixes, selectionHash } from './options.ts';
+import type { Mode } from './pagePlan.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import { QueueSender, type QueueSenderStats } from './QueueSender.ts';
 import { planShards } from './shards.ts';
@@ -15,7 +16,7 @@ import { planShards } from './shards.ts';
 export interface BackfillDeps {
   s3: S3Client;
   sqs: SQSClient;
-  /** The catalogue table's client; required with `skipCatalogued` (the default) or `reprocessStale`. */
+  /** The catalogue table's client; required with `skipCatalogued` (the default) or a reprocess mode. */
   doc?: DynamoDBDocumentClient;
   queueUrl: string;
   tableName: string;
@@ -39,7 +40,7 @@ export interface BackfillSummary {
   prefixes: string[];
   queueUrl: string;
   analysisVersion: string;
-  mode: 'all' | 'reprocess-stale';
+  mode: Mode;
   checkpointFile?: string;
   resumed: boolean;
   /** Runs on this checkpoint, this one included. */
@@ -72,8 +73,8 @@ export interface BackfillSummary {
 export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDeps): Promise<BackfillSummary> {
   const o = BackfillOptions.parse(input);
   const started = performance.now();
-  const needLookup = o.skipCatalogued || o.reprocessStale;
-  if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or reprocessStale');
+  const needLookup = o.skipCatalogued || modeOf(o) !== 'all';
+  if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or a reprocess mode');
   const prefixes = normalisePrefixes(o.prefixes);
   const file = o.checkpointFile;
   const { state, resumed } = await openCheckpoint(o, prefixes, deps);
@@ -82,7 +83,7 @@ export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDep
     prefixes,
     queueUrl: deps.queueUrl,
     analysisVersion: deps.analysisVersion,
-    mode: o.reprocessStale ? ('reprocess-stale' as const) : ('all' as const),
+    mode: modeOf(o),
     checkpointFile: file,
     resumed,
   };

@@ -198,7 +198,7 @@ describe('ImageCatalogue with the default config', () => {
       {
         Sid: 'WriteThumbnails',
         Effect: 'Allow',
-        Action: 's3:PutObject',
+        Action: ['s3:PutObject', 's3:DeleteObject'],
         Resource: `${arn(T.bucket, 'catalogue-thumbnails')}/*`,
       },
       {
@@ -216,7 +216,13 @@ describe('ImageCatalogue with the default config', () => {
       {
         Sid: 'Catalogue',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
         Resource: [table, `${table}/index/byContent`],
       },
       {

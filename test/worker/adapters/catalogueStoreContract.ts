@@ -114,6 +114,16 @@ export function catalogueStoreContract(name: string, open: () => Promise<Catalog
       expect((await store.get(id))?.status).toBe('catalogued');
     });
 
+    it('a reprocess of the same content and analysis is written only when it adds the display copy', async () => {
+      const id = 'b/display.jpg';
+      expect(await store.putContent(content(id, '0A', 'e1'))).toBe('written');
+      expect(await store.putContent(content(id, '0A', 'e1'))).toBe('superseded');
+      // Backfill --reprocess-without-display: the same result, now with a display copy.
+      expect(await store.putContent(content(id, '0A', 'e1', { displayKey: 'display/h.jpg' }))).toBe('written');
+      expect((await store.get(id))?.displayKey).toBe('display/h.jpg');
+      expect(await store.putContent(content(id, '0A', 'e1', { displayKey: 'display/h.jpg' }))).toBe('superseded');
+    });
+
     it('a tombstone beats older writes, and a late create cannot bring the item back', async () => {
       const id = fresh();
       await store.putContent(content(id, '01', 'e1'));

@@ -93,6 +93,7 @@ describe('QueueWorker on the SQS stand-in', () => {
         handlerTimeoutSeconds: 30,
         shutdownTimeoutSeconds: 5,
         messageMaxAttempts: 5,
+        maxInflightBytes: 256 * 1024 * 1024,
       },
       handler: {
         pipeline: pipeline.deps,
