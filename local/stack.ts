@@ -43,7 +43,7 @@ const OptionsSchema = z.object({
   batchBucket: bucketName.default('image-batch-staging'),
   queueName: queueName.default('image-events'),
   dlqName: queueName.default('image-events-dlq'),
-  maxReceiveCount: z.number().int().min(1).max(1000).default(5),
+  maxReceiveCount: z.number().int().min(1).max(1000).default(10),
   visibilityTimeoutSeconds: z.number().int().min(0).max(43_200).default(30),
   tableName: z
     .string()
@@ -75,7 +75,10 @@ export interface LocalStackOptions {
   queueName?: string;
   /** Default 'image-events-dlq'. */
   dlqName?: string;
-  /** Receives before SQS moves a message to the DLQ. Default 5. */
+  /**
+   * Receives before SQS moves a message to the DLQ. Default 10, as the Pulumi stack: the budget for crashes; real
+   * failures are counted by the worker itself (MESSAGE_MAX_ATTEMPTS).
+   */
   maxReceiveCount?: number;
   /** The queue's default visibility timeout, s. Default 30. */
   visibilityTimeoutSeconds?: number;

@@ -9,6 +9,7 @@ export { BedrockDescriber, translateBedrockError } from './adapters/BedrockDescr
 export { DynamoCatalogueStore } from './adapters/DynamoCatalogueStore.ts';
 export { S3ImageSource } from './adapters/S3ImageSource.ts';
 export { S3ThumbnailStore } from './adapters/S3ThumbnailStore.ts';
+export { discoverDeadLetterQueue } from './adapters/SqsDeadLetterSink.ts';
 export { type AwsClients, createClients, destroyClients } from './clients.ts';
 export { type PreparedResult, prepareImage, toPixelBox } from './image/prepare.ts';
 export { prepareOptionsFromConfig } from './image/prepareOptions.ts';

@@ -113,7 +113,7 @@ describe('ImageCatalogue with the default config', () => {
   it('gives the queue a DLQ after 5 receives, room for 64 KB events and encryption', () => {
     const queue = run.get(T.queue, 'catalogue-events').inputs;
     const dlq = run.get(T.queue, 'catalogue-events-dlq');
-    expect(parseJson(queue.redrivePolicy)).toEqual({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 5 });
+    expect(parseJson(queue.redrivePolicy)).toEqual({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 10 });
     expect(queue.maxMessageSize).toBeGreaterThanOrEqual(64 * 1024);
     expect(queue).toMatchObject({
       visibilityTimeoutSeconds: 1440,
