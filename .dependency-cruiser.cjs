@@ -6,6 +6,8 @@
  * demo), bench/ (benchmarks), tools/ (doc generators and checks), test/. Tooling may import product; never the
  * other way round.
  */
+const { join } = require('node:path');
+
 const PRODUCT = '^(worker|web|infra|shared|scripts)/';
 const TOOLING = '^(local|bench|tools|test)/';
 
@@ -80,9 +82,11 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|web/public|\\.local)/' },
+    // The fixture trees hold deliberate violations for the test of these rules.
+    exclude: { path: '^(node_modules|web/public|\\.local|test/fixtures/layout)/' },
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.json' },
+    // By absolute path, so the layout checks' test can run these rules on its fixture trees (test/fixtures/layout/).
+    tsConfig: { fileName: join(__dirname, 'tsconfig.json') },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
     reporterOptions: { text: { highlightFocused: true } },
   },

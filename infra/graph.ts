@@ -44,7 +44,7 @@ export function buildGraph(resources: readonly RecordedResource[]): GraphRow[] {
 }
 
 /** Counts of resources by type, most frequent first. */
-export function countByType(rows: readonly GraphRow[]): Array<[string, number]> {
+function countByType(rows: readonly GraphRow[]): Array<[string, number]> {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));

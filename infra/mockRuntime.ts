@@ -7,7 +7,7 @@ import * as pulumi from '@pulumi/pulumi';
  */
 
 export const MOCK_ACCOUNT = '123456789012';
-export const MOCK_REGION = 'us-east-1';
+const MOCK_REGION = 'us-east-1';
 
 /** One resource the program registered. */
 export interface RecordedResource {

@@ -8,7 +8,7 @@
  * the longest a message may take, so a slow message is not redelivered to a second worker while the first still
  * works on it (the worker also extends visibility with a heartbeat; this is the floor if a heartbeat is missed).
  */
-export const VISIBILITY_FACTOR = 6;
+const VISIBILITY_FACTOR = 6;
 /** SQS's ceiling for a visibility timeout, s. */
 export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 

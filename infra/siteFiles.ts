@@ -22,14 +22,14 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** One file of the static page: its S3 key (POSIX path relative to the folder), path on disk and content type. */
-export interface SiteFile {
+interface SiteFile {
   key: string;
   path: string;
   contentType: string;
 }
 
 /** Lists the files under `dir`, sorted by key; none when the folder does not exist (yet). */
-export function listSiteFiles(dir: string): SiteFile[] {
+function listSiteFiles(dir: string): SiteFile[] {
   if (!existsSync(dir)) return [];
   const files: SiteFile[] = [];
   const walk = (folder: string) => {

@@ -19,10 +19,10 @@ export interface WorkerEnvironmentSettings {
 }
 
 /** Variables whose values come from the stack's own resources: known only once they exist. */
-export const RESOURCE_VARIABLES = ['QUEUE_URL', 'DLQ_URL', 'TABLE_NAME', 'THUMBNAIL_BUCKET', 'REDIS_URL', 'AWS_REGION'];
+const RESOURCE_VARIABLES = ['QUEUE_URL', 'DLQ_URL', 'TABLE_NAME', 'THUMBNAIL_BUCKET', 'REDIS_URL', 'AWS_REGION'];
 
 /** Variables the stack derives from its config keys; `workerEnvironment` may not override these either. */
-export const DERIVED_VARIABLES = [
+const DERIVED_VARIABLES = [
   'MODEL_ID',
   'QUOTA_RPM',
   'QUOTA_TPM',
@@ -34,7 +34,7 @@ export const DERIVED_VARIABLES = [
 ];
 
 /** The model id the worker calls: the inference profile when one is configured, else the foundation model. */
-export function invokedModelId(config: Pick<WorkerEnvironmentSettings, 'modelId' | 'inferenceProfileId'>): string {
+function invokedModelId(config: Pick<WorkerEnvironmentSettings, 'modelId' | 'inferenceProfileId'>): string {
   return config.inferenceProfileId || config.modelId;
 }
 

@@ -19,7 +19,7 @@ export interface WorkerGrants {
  * this region, or with an inference profile the profile itself plus the model in every region the profile routes
  * to (the profile decides the region per request, so the region is a wildcard in that one ARN).
  */
-export function bedrockResources(
+function bedrockResources(
   config: Pick<StackConfig, 'modelId' | 'inferenceProfileId'>,
   ctx: AwsContext,
 ): pulumi.Output<string>[] {
@@ -41,7 +41,7 @@ export function bedrockResources(
  * - DynamoDB: read and conditional writes on the table and its indexes.
  * - Bedrock: InvokeModel on the configured model.
  */
-export function workerTaskStatements(config: StackConfig, grants: WorkerGrants, ctx: AwsContext): Statement[] {
+function workerTaskStatements(config: StackConfig, grants: WorkerGrants, ctx: AwsContext): Statement[] {
   const statements: Statement[] = [
     { Sid: 'ReadImages', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsOf(grants.imageBucket.arn) },
     { Sid: 'TellMissingFromForbidden', Effect: 'Allow', Action: 's3:ListBucket', Resource: grants.imageBucket.arn },
@@ -83,7 +83,7 @@ export function workerTaskStatements(config: StackConfig, grants: WorkerGrants, 
  * instead of attaching AmazonECSTaskExecutionRolePolicy, which allows those actions on every repository and log
  * group. `ecr:GetAuthorizationToken` has no resource-level permissions, so it alone takes `*`.
  */
-export function workerExecutionStatements(grants: WorkerGrants): Statement[] {
+function workerExecutionStatements(grants: WorkerGrants): Statement[] {
   return [
     { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
     {

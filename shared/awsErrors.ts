@@ -10,12 +10,6 @@ export function errorName(error: unknown): string {
   return (error as { name?: string } | undefined)?.name ?? 'Error';
 }
 
-/** True for an abort caused by our own signal (shutdown or a timeout we set). */
-export function isAbort(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'AbortError' || name === 'TimeoutError';
-}
-
 /** Wraps an unexpected SDK failure of a dependency as a retryable TransientError, keeping the cause. */
 export function transient(what: string, error: unknown, context: Record<string, unknown> = {}): TransientError {
   const status = httpStatusOf(error);

@@ -14,11 +14,10 @@ export const NormalisedBox = z
   });
 export type NormalisedBox = z.infer<typeof NormalisedBox>;
 
-export const Label = z.object({
+const Label = z.object({
   name: z.string().trim().min(1).max(100),
   box: NormalisedBox,
 });
-export type Label = z.infer<typeof Label>;
 
 /**
  * The catalogue entry the model writes: the input schema of the one forced tool, and the validator of its answer.
@@ -48,15 +47,6 @@ export const ImageDescription = z.object({
 });
 export type ImageDescription = z.infer<typeof ImageDescription>;
 
-/**
- * The one tool the model is forced to call: its input is the catalogue entry, so the answer is JSON by construction.
- * The worker sends it; the backfill's estimate counts its characters as part of every request.
- */
-export const CATALOGUE_TOOL = {
-  name: 'record_catalogue_entry',
-  description: 'Record the catalogue entry for the image.',
-} as const;
-
 /** JSON Schema of {@link ImageDescription}, the forced tool's input schema. */
 export function descriptionJsonSchema(categories?: readonly string[]): Record<string, unknown> {
   const schema = categories?.length
@@ -76,7 +66,7 @@ export const StoredLabel = Label.extend({
 });
 export type StoredLabel = z.infer<typeof StoredLabel>;
 
-export const ImageFacts = z.object({
+const ImageFacts = z.object({
   format: z.string(),
   width: z.number().int(),
   height: z.number().int(),
@@ -86,7 +76,6 @@ export const ImageFacts = z.object({
   preparedFormat: z.string(),
   preparedBytes: z.number().int(),
 });
-export type ImageFacts = z.infer<typeof ImageFacts>;
 
 /**
  * One catalogue item, keyed by `id` = `bucket/key`. `seq` is the normalised S3 sequencer of the event that last

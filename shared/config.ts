@@ -116,7 +116,7 @@ export const CONFIG_VARIABLES = {
 } as const;
 
 type Vars = typeof CONFIG_VARIABLES;
-export type RawConfig = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
+type RawConfig = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
 
 export interface Config {
   region: string;

@@ -192,8 +192,3 @@ export class RetryBudgetExhaustedError extends CatalogueError {
     return true;
   }
 }
-
-/** True when an error may succeed if tried again later. Unknown errors count as retryable: never lose an image. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof CatalogueError ? error.retryable : true;
-}

@@ -35,7 +35,7 @@ export type ParsedMessage =
       invalid: { index: number; reason: string }[];
     };
 
-export const BACKFILL_MESSAGE_TYPE = 'image-catalogue.backfill';
+const BACKFILL_MESSAGE_TYPE = 'image-catalogue.backfill';
 
 /** The backfill message: small, versioned, and carrying what ListObjectsV2 tells about the object. */
 export const BackfillMessage = z.object({

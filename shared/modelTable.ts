@@ -5,7 +5,7 @@
  * stand-in enforces the same rules. Code reads it through shared/models.ts.
  */
 
-export type Lifecycle = 'active' | 'legacy' | 'end-of-life';
+type Lifecycle = 'active' | 'legacy' | 'end-of-life';
 
 /** Which sampling parameters a model takes: all, `temperature` or `top_p` (never both), or none at all. */
 export type SamplingRule = 'any' | 'temperature-or-top-p' | 'none';
@@ -13,7 +13,7 @@ export type SamplingRule = 'any' | 'temperature-or-top-p' | 'none';
 /** Prefixes of the cross-region inference profiles (`us.anthropic...`, `global.anthropic...`). */
 export type ProfileScope = 'us' | 'eu' | 'apac' | 'jp' | 'au' | 'global';
 
-export interface ModelPriceRow {
+interface ModelPriceRow {
   /** USD per million input tokens, on demand, through a `global.` profile (or in-region where there is none). */
   inputPerMillion: number;
   /** USD per million output tokens, on demand, same basis. */
@@ -29,7 +29,7 @@ export interface ModelPriceRow {
   read: string;
 }
 
-export interface ImageRule {
+interface ImageRule {
   /** Claude downscales past this long edge before counting. */
   maxLongEdge: number;
   /** ... and past this many pixels. */

@@ -1,6 +1,6 @@
-import { DEFAULT_MODEL_ID, MODEL_TABLE, type ModelRow, type ProfileScope, type SamplingRule } from './modelTable.ts';
+import { MODEL_TABLE, type ModelRow, type ProfileScope, type SamplingRule } from './modelTable.ts';
 
-export type { Lifecycle, ModelRow, ProfileScope, SamplingRule } from './modelTable.ts';
+export type { ModelRow, ProfileScope } from './modelTable.ts';
 export { DEFAULT_MODEL_ID, MODEL_TABLE } from './modelTable.ts';
 
 /**
@@ -175,9 +175,4 @@ export function costOf(
 
 function round(n: number): number {
   return Math.round(n * 1e6) / 1e6;
-}
-
-/** The default model's row (for documentation and the stand-in's demo). */
-export function defaultModel(): ResolvedModel {
-  return resolveModel(DEFAULT_MODEL_ID);
 }

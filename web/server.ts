@@ -38,7 +38,7 @@ export interface WebServer {
 }
 
 /** The port is taken by another process. */
-export class WebPortInUseError extends CatalogueError {
+class WebPortInUseError extends CatalogueError {
   readonly code = 'PORT_IN_USE';
   readonly retryable = false;
 }

@@ -73,7 +73,7 @@ export function createModelGate(config: Config, clients: AwsClients, logger: Log
 }
 
 /** The pipeline's dependencies, wired to AWS (or the local stand-ins) from config. */
-export async function createPipeline(
+async function createPipeline(
   config: Config,
   clients: AwsClients,
   logger: Logger,

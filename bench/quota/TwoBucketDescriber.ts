@@ -11,7 +11,7 @@ import type { DescribeRequest, DescribeResult, Describer } from '../../worker/po
  * the limits; the benchmark runs it at 75 %, each process with its share.
  */
 
-export interface TwoBucketRates {
+interface TwoBucketRates {
   /** Requests per quota minute this process may send (limit × fraction × share). */
   requestsPerMinute: number;
   /** Tokens per quota minute this process may send. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 
 /** The four strategies compared; see bench/quota.ts --help. */
-export const STRATEGIES = ['naive', 'adaptive', 'two-bucket', 'ours'] as const;
+const STRATEGIES = ['naive', 'adaptive', 'two-bucket', 'ours'] as const;
 export const Strategy = z.enum(STRATEGIES);
 export type Strategy = z.infer<typeof Strategy>;
 

@@ -5,13 +5,13 @@ import type { Strategy } from './ipc.ts';
  */
 
 /** Claude 3 Haiku on-demand: 1,000 requests/min and 2,000,000 tokens/min, 2,000 tokens per request. */
-export const HAIKU = { rpm: 1000, tpm: 2_000_000 } as const;
+const HAIKU = { rpm: 1000, tpm: 2_000_000 } as const;
 
 /**
  * Haiku's latency for a catalogue answer, real time: ~0.4 s to the first token, then ~8 ms per output token
  * (~125 tokens/s), ± 30 %. The benchmark compresses it by the same factor as the minute (see {@link benchParams}).
  */
-export const HAIKU_LATENCY = { fixedMs: 400, perOutputTokenMs: 8, jitter: 0.3 } as const;
+const HAIKU_LATENCY = { fixedMs: 400, perOutputTokenMs: 8, jitter: 0.3 } as const;
 
 /** Its SDK-independent timings that the benchmark scales with the minute: the baseline's 15 s pause, our backoff. */
 export const REAL = { twoBucketPauseMs: 15_000, retryBaseMs: 500, retryMaxMs: 20_000 } as const;
@@ -21,10 +21,10 @@ export const REAL = { twoBucketPauseMs: 15_000, retryBaseMs: 500, retryMaxMs: 20
  * 1568-px photo costs, so the tokens quota binds at ~80 % of the requests quota, as in production with Haiku.
  * `requests`: the plain prompt (~900 tokens a call with these small images), so the requests quota binds.
  */
-export type Workload = 'tokens' | 'requests';
+type Workload = 'tokens' | 'requests';
 
 /** Characters added to the prompt in the `tokens` workload (~1,500 tokens). */
-export const TOKENS_WORKLOAD_PAD_CHARS = 6_000;
+const TOKENS_WORKLOAD_PAD_CHARS = 6_000;
 
 export interface BenchParams {
   quick: boolean;
@@ -100,7 +100,7 @@ export function benchParams(input: ParamsInput = {}): BenchParams {
 export type FleetKind = '1' | '4' | '1→4→2' | '4 + Redis restart';
 
 /** Something that happens during a run, at a quota minute since the start. */
-export type FleetEvent =
+type FleetEvent =
   | { atMinute: number; action: 'start'; count: number }
   | { atMinute: number; action: 'stop'; count: number }
   | { atMinute: number; action: 'redis-restart' };
@@ -145,7 +145,7 @@ function plain(strategy: Strategy, processes: 1 | 4, minutes: number): Scenario 
 }
 
 /** 1 → 4 → 2: three more processes join a third of the way in; two leave two thirds of the way in. */
-export function scaleScenario(strategy: Strategy, minutes: number): Scenario {
+function scaleScenario(strategy: Strategy, minutes: number): Scenario {
   const up = Math.round((minutes / 3) * 2) / 2;
   const down = Math.round(((minutes * 2) / 3) * 2) / 2;
   return {
@@ -164,7 +164,7 @@ export function scaleScenario(strategy: Strategy, minutes: number): Scenario {
 }
 
 /** 4 processes on one Redis, which is stopped and started again (same port, empty) in the middle. */
-export function restartScenario(minutes: number): Scenario {
+function restartScenario(minutes: number): Scenario {
   return {
     id: 'ours@4+restart',
     strategy: 'ours',

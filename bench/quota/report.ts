@@ -25,7 +25,7 @@ const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)
 const minutes = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} min` : '-');
 
 /** One row of figures per scenario, as strings (latencies in real seconds and in quota minutes). */
-export function resultRows(results: readonly ScenarioResult[]): string[][] {
+function resultRows(results: readonly ScenarioResult[]): string[][] {
   return results.map((r) => [
     r.id,
     r.fleet,
@@ -60,7 +60,7 @@ export function tableText(results: readonly ScenarioResult[]): string {
 }
 
 /** The same table in Markdown. */
-export function tableMarkdown(results: readonly ScenarioResult[]): string {
+function tableMarkdown(results: readonly ScenarioResult[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(HEADERS), line(HEADERS.map(() => '---')), ...resultRows(results).map(line)].join('\n');
 }

@@ -28,7 +28,7 @@ export function steadyWindow(minutes: number): MinuteWindow {
   return { first: Math.min(1, minutes - 1), last: minutes - 1 };
 }
 
-export function windowLength(w: MinuteWindow): number {
+function windowLength(w: MinuteWindow): number {
   return w.last - w.first + 1;
 }
 

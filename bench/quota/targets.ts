@@ -2,12 +2,12 @@ import type { FleetKind } from './plan.ts';
 import type { ScenarioResult } from './runScenario.ts';
 
 /** The floors for our limiter, at every fleet shape. */
-export const TARGETS = { utilisation: 0.95, throttled: 0.01, lost: 0, dlq: 0 } as const;
+const TARGETS = { utilisation: 0.95, throttled: 0.01, lost: 0, dlq: 0 } as const;
 
 /** Fleet shapes where ours must meet every target. */
-export const REQUIRED_FLEETS: readonly FleetKind[] = ['1', '4', '1→4→2', '4 + Redis restart'];
+const REQUIRED_FLEETS: readonly FleetKind[] = ['1', '4', '1→4→2', '4 + Redis restart'];
 
-export interface TargetCheck {
+interface TargetCheck {
   id: string;
   fleet: FleetKind;
   utilisation: number;

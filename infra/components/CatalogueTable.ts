@@ -7,7 +7,7 @@ import { childOptions } from './childOptions.ts';
  * The table's keys and indexes in the provider's shape, derived from the same `CreateTable` input the local stack
  * gives dynalite, so the deployed table and the local one cannot drift apart.
  */
-export function catalogueTableSchema(): Pick<
+function catalogueTableSchema(): Pick<
   aws.dynamodb.TableArgs,
   'attributes' | 'hashKey' | 'rangeKey' | 'globalSecondaryIndexes' | 'billingMode'
 > {

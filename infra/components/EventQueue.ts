@@ -7,9 +7,9 @@ import { childOptions } from './childOptions.ts';
 
 const DAY = 86_400;
 /** S3 event notifications are up to 64 KB; 256 KiB is the SQS default and leaves room for several records. */
-export const MAX_MESSAGE_SIZE = 262_144;
+const MAX_MESSAGE_SIZE = 262_144;
 /** The events the worker handles: every create and every delete. */
-export const NOTIFICATION_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'];
+const NOTIFICATION_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'];
 
 export interface EventQueueArgs {
   config: StackConfig;

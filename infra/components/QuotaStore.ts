@@ -4,7 +4,7 @@ import type { StackConfig } from '../stackConfigSchema.ts';
 import { childOptions } from './childOptions.ts';
 import type { Network } from './Network.ts';
 
-export const REDIS_PORT = 6379;
+const REDIS_PORT = 6379;
 
 export interface QuotaStoreArgs {
   config: Pick<StackConfig, 'redisReplicas' | 'redisNodeType'>;

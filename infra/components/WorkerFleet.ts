@@ -8,9 +8,9 @@ import { type WorkerGrants, workerRoles } from '../workerRoles.ts';
 import { childOptions } from './childOptions.ts';
 import type { Network } from './Network.ts';
 
-export const CONTAINER_NAME = 'worker';
+const CONTAINER_NAME = 'worker';
 /** Fargate's ceiling: time between SIGTERM and SIGKILL, also the Spot interruption notice. */
-export const STOP_TIMEOUT_SECONDS = 120;
+const STOP_TIMEOUT_SECONDS = 120;
 
 export interface WorkerFleetArgs {
   config: StackConfig;

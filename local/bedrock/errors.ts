@@ -3,7 +3,7 @@
  * the header `x-amzn-errortype`. The SDK's REST-JSON deserialiser reads that header first to pick the exception
  * class, so clients get the real `ThrottlingException`, `ValidationException`, etc.
  */
-export const BEDROCK_ERRORS = {
+const BEDROCK_ERRORS = {
   ValidationException: 400,
   AccessDeniedException: 403,
   ResourceNotFoundException: 404,

@@ -3,10 +3,10 @@ import { validationError } from './errors.ts';
 import type { ImagePart } from './requests.ts';
 
 /** Bedrock's limits on one image sent to Claude. */
-export const MAX_IMAGE_BYTES = 3.75 * 1024 * 1024;
-export const MAX_IMAGE_EDGE = 8000;
-export const SUPPORTED_FORMATS = ['jpeg', 'png', 'gif', 'webp'] as const;
-export type SupportedFormat = (typeof SUPPORTED_FORMATS)[number];
+const MAX_IMAGE_BYTES = 3.75 * 1024 * 1024;
+const MAX_IMAGE_EDGE = 8000;
+const SUPPORTED_FORMATS = ['jpeg', 'png', 'gif', 'webp'] as const;
+type SupportedFormat = (typeof SUPPORTED_FORMATS)[number];
 
 export interface CheckedImage {
   format: SupportedFormat;

@@ -9,9 +9,9 @@ import {
 
 export type { MinuteBucket, ModelQuotaStats, QuotaCounters, QuotaStats } from './quotaStats.ts';
 
-export type ThrottleReason = 'requests' | 'tokens' | 'day';
+type ThrottleReason = 'requests' | 'tokens' | 'day';
 
-export const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
+const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
   requests: 'Too many requests, please wait before trying again.',
   tokens: 'Too many tokens, please wait before trying again.',
   day: 'Too many tokens per day, please wait before trying again.',

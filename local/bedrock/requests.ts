@@ -16,13 +16,13 @@ export interface ImagePart {
   path: string;
 }
 
-export interface ToolSpec {
+interface ToolSpec {
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
 }
 
-export type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
+type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
 
 /** Sampling, thinking and structured-output parameters of a request, as both APIs carry them. */
 export interface CallParams {

@@ -47,7 +47,7 @@ const AccessPatchSchema = z.strictObject({
 });
 
 /** A change of quota: of the model `modelId` when given, else the default of every model without an override. */
-export type QuotaPatch = Partial<ModelQuota> & { modelId?: string };
+type QuotaPatch = Partial<ModelQuota> & { modelId?: string };
 
 export interface StandInStats extends ServiceCounters {
   analyser: string;

@@ -9,8 +9,8 @@ import type { ModelCall } from './requests.ts';
  */
 
 /** Claude's own downscale before it counts an image: long edge ≤ 1568 px and ≤ ~1.15 MP (about 1,600 tokens). */
-export const CLAUDE_MAX_LONG_EDGE = 1568;
-export const CLAUDE_MAX_PIXELS = 1_150_000;
+const CLAUDE_MAX_LONG_EDGE = 1568;
+const CLAUDE_MAX_PIXELS = 1_150_000;
 
 /** The size Claude works on: the image scaled down (aspect kept) to a long edge ≤ 1568 and ≤ ~1.15 MP. */
 export function claudeScaledSize(width: number, height: number): { width: number; height: number } {

@@ -17,7 +17,7 @@ import { ShardProgress } from './ShardProgress.ts';
 import { compareKeys, type Shard } from './shards.ts';
 
 /** Where messages go: the queue (QueueSender), or nowhere in a dry run. */
-export interface MessageSender {
+interface MessageSender {
   send(entries: readonly BatchEntry[]): Promise<{ refused: RefusedEntry[] }>;
 }
 

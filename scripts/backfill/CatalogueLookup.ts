@@ -4,7 +4,7 @@ import { transient } from '../../shared/awsErrors.ts';
 import { fullJitterDelay, sleep } from '../../shared/backoff.ts';
 
 /** BatchGetItem reads at most 100 keys per call. */
-export const BATCH_GET_SIZE = 100;
+const BATCH_GET_SIZE = 100;
 
 /** What the backfill needs to know of a catalogue item. */
 export const ItemState = z.object({

@@ -1,4 +1,5 @@
-import { CATALOGUE_TOOL, descriptionJsonSchema } from '../../shared/catalogue.ts';
+import { descriptionJsonSchema } from '../../shared/catalogue.ts';
+import { CATALOGUE_TOOL_DESCRIPTION, CATALOGUE_TOOL_NAME } from '../../shared/modelRequest.ts';
 
 /**
  * Tokens per image as Claude counts them, for the dry run's cost and time. The worker shrinks each image to fit
@@ -9,8 +10,8 @@ import { CATALOGUE_TOOL, descriptionJsonSchema } from '../../shared/catalogue.ts
  */
 
 /** Claude's own downscale (Anthropic's vision documentation). */
-export const CLAUDE_MAX_LONG_EDGE = 1568;
-export const CLAUDE_MAX_PIXELS = 1_150_000;
+const CLAUDE_MAX_LONG_EDGE = 1568;
+const CLAUDE_MAX_PIXELS = 1_150_000;
 
 /**
  * Output tokens of one catalogue entry when nothing better is known: a two-sentence summary, a category, about five
@@ -54,11 +55,11 @@ export function imageTokens(width: number, height: number, maxEdge: number): num
 }
 
 /** Characters of the text every request carries: the prompt and the forced tool's definition. */
-export function requestTextChars(prompt: string, categories?: readonly string[]): number {
+function requestTextChars(prompt: string, categories?: readonly string[]): number {
   return (
     prompt.length +
-    CATALOGUE_TOOL.name.length +
-    CATALOGUE_TOOL.description.length +
+    CATALOGUE_TOOL_NAME.length +
+    CATALOGUE_TOOL_DESCRIPTION.length +
     JSON.stringify(descriptionJsonSchema(categories)).length
   );
 }

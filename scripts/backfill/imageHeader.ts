@@ -3,7 +3,7 @@ import { imageSize } from 'image-size';
 import sharp from 'sharp';
 
 /** Bytes read first: enough for the header of nearly every JPEG, PNG, GIF, WebP, HEIC, AVIF and BMP. */
-export const HEADER_BYTES = 64 * 1024;
+const HEADER_BYTES = 64 * 1024;
 
 export type HeaderResult =
   | { ok: true; width: number; height: number; format: string; bytesRead: number; fullRead: boolean }

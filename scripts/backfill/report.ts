@@ -7,7 +7,7 @@ import type { BackfillSummary } from './runBackfill.ts';
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /** `1.2 GB`-style, powers of 1024. */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let u = 0;

@@ -39,7 +39,7 @@ export interface PlanOptions {
 }
 
 /** The top-level common prefixes of `prefix`, from at most `pages` pages of a Delimiter '/' listing. */
-export async function topLevelPrefixes(
+async function topLevelPrefixes(
   s3: S3Client,
   bucket: string,
   prefix: string,

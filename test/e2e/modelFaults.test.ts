@@ -11,7 +11,7 @@ import { createLogger } from '../../shared/logger.ts';
 import { DEFAULT_MODEL_ID } from '../../shared/models.ts';
 import { createWorker, type WorkerHandle } from '../../worker/createWorker.ts';
 import type { Outcome } from '../../worker/pipeline/outcome.ts';
-import { FAST_WORKER_ENV, type System, startSystem, waitFor } from '../helpers/system.ts';
+import { FAST_WORKER_ENV, pollUntil, type System, startSystem } from '../helpers/system.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLAUDE_3_HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -123,12 +123,15 @@ describe('configuration faults at run time pause the fleet', () => {
     handle.worker.start();
     const images = await distinctImages(200);
     await Promise.all(images.map((body, i) => sys.put(`photos/${String(i).padStart(3, '0')}.jpg`, body)));
-    await waitFor(() => outcomes.filter((o) => o.outcome === 'catalogued').length >= 10, 'the first catalogued images');
+    await pollUntil(
+      () => outcomes.filter((o) => o.outcome === 'catalogued').length >= 10,
+      'the first catalogued images',
+    );
 
     const paused = once(handle.gate, 'paused');
     bedrock.setAccess({ deny: [DEFAULT_MODEL_ID] });
     await paused;
-    await waitFor(() => handle.worker.stats.inFlight === 0, 'the held messages to be released', 60_000);
+    await pollUntil(() => handle.worker.stats.inFlight === 0, 'the held messages to be released', 60_000);
     const cataloguedAtPause = outcomes.filter((o) => o.outcome === 'catalogued').length;
     expect(cataloguedAtPause).toBeLessThan(200);
     const health = await fetch(`${handle.metricsUrl}/health`);
@@ -138,11 +141,11 @@ describe('configuration faults at run time pause the fleet', () => {
     expect(metrics).toContain('catalogue_model_paused{reason="configuration"} 1');
     // Paused means paused: a few probes later, no message is being taken.
     const probes = handle.gate.paused?.probes ?? 0;
-    await waitFor(() => (handle.gate.paused?.probes ?? 0) >= probes + 2, 'two more probes', 30_000);
+    await pollUntil(() => (handle.gate.paused?.probes ?? 0) >= probes + 2, 'two more probes', 30_000);
     expect(handle.worker.stats.inFlight).toBe(0);
 
     bedrock.setAccess({ grant: [DEFAULT_MODEL_ID] });
-    await waitFor(
+    await pollUntil(
       () => outcomes.filter((o) => o.outcome === 'catalogued').length >= 200,
       'all 200 catalogued after access is granted',
       120_000,
@@ -172,7 +175,7 @@ describe('configuration faults at run time pause the fleet', () => {
     handle.worker.start();
     const images = await distinctImages(24);
     await sys.put('day/000.jpg', images[0]!);
-    await waitFor(() => outcomes.some((o) => o.outcome === 'catalogued'), 'the first image');
+    await pollUntil(() => outcomes.some((o) => o.outcome === 'catalogued'), 'the first image');
     const perRequest = bedrock.stats().models[DEFAULT_MODEL_ID]?.tokensSettled ?? 0;
     expect(perRequest).toBeGreaterThan(0);
     bedrock.setQuota({ modelId: DEFAULT_MODEL_ID, tpd: Math.round(perRequest * 8) });
@@ -182,7 +185,7 @@ describe('configuration faults at run time pause the fleet', () => {
     });
     await Promise.all(images.slice(1).map((body, i) => sys.put(`day/${String(i + 1).padStart(3, '0')}.jpg`, body)));
 
-    await waitFor(
+    await pollUntil(
       () => outcomes.filter((o) => o.outcome === 'catalogued').length >= 24,
       'all 24 catalogued across daily budgets',
       180_000,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnDeviceAnalyser } from '../../local/bedrock/analysers/onDevice.ts';
-import { fixture, type System, startSystem, waitFor } from '../helpers/system.ts';
+import { fixture, type System, startSystem } from '../helpers/system.ts';
 
 /**
  * Issue 3: the demo's answers are genuine on-device output, through the whole path `npm start` uses: upload → event →
@@ -16,11 +16,9 @@ describe('end to end with the on-device analyser (the demo)', () => {
 
   it('catalogues the astronaut with a person label whose box covers her, marked on-device', async () => {
     await system.put('demo/astronaut.png', fixture('astronaut.png'));
-    const item = await waitFor(
-      async () => (await system.items()).find((i) => i.key === 'demo/astronaut.png' && i.status === 'catalogued'),
-      'the astronaut catalogued',
-      60_000,
-    );
+    await system.spy.waitForOutcome('demo/astronaut.png', (o) => o.outcome === 'catalogued', { timeoutMs: 90_000 });
+    const item = (await system.items()).find((i) => i.key === 'demo/astronaut.png');
+    if (!item) throw new Error('the astronaut was catalogued, yet is not in the table');
     expect(item.summary).toMatch(/^On-device analysis \(low confidence\)/);
     expect(item.sensitive?.reason).toMatch(/^On-device classifiers \(low confidence\)/);
     const person = item.labels?.find((l) => l.name === 'person');

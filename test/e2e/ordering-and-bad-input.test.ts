@@ -1,5 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needsRedelivery } from '../../worker/pipeline/outcome.ts';
 import {
   makeDecompressionBomb,
   makeMultiPageTiff,
@@ -7,7 +8,7 @@ import {
   textFile,
   zeroBytes,
 } from '../fixtures/oddImages.ts';
-import { fixture, type System, startSystem, waitFor } from '../helpers/system.ts';
+import { fixture, type System, startSystem } from '../helpers/system.ts';
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];
@@ -35,10 +36,10 @@ describe('end to end: ordering and bad input', () => {
     const bodies = system.stack.bridge.drain();
     system.stack.bridge.resume();
     expect(bodies).toHaveLength(orders.length * 3);
-    const seen = system.outcomes.length;
+    const seen = system.spy.mark();
     const delivery = orders.flatMap((order, i) => order.map((j) => bodies[i * 3 + j]!));
     await system.stack.bridge.send(delivery);
-    await waitFor(() => system.outcomes.length >= seen + delivery.length, 'all ordering outcomes');
+    await system.spy.waitForOutcomes(delivery.length, () => true, { since: seen });
 
     const items = (await system.items()).filter((i) => i.key.startsWith('order/'));
     expect(items).toHaveLength(orders.length);
@@ -54,9 +55,9 @@ describe('end to end: ordering and bad input', () => {
     await system.put('late/create.jpg', fixture('camera.png')); // exists again, with other content
     const [create1, del, create2] = system.stack.bridge.drain();
     system.stack.bridge.resume();
-    const seen = system.outcomes.length;
+    const seen = system.spy.mark();
     await system.stack.bridge.send([create2!, del!, create1!]);
-    await waitFor(() => system.outcomes.length >= seen + 3, 'three outcomes');
+    await system.spy.waitForOutcomes(3, () => true, { since: seen });
     const item = (await system.items()).find((i) => i.key === 'late/create.jpg');
     expect(item?.status).toBe('catalogued');
     expect(system.outcomes.slice(seen).map((o) => o.outcome)).toEqual(['catalogued', 'stale', 'stale']);
@@ -79,10 +80,9 @@ describe('end to end: ordering and bad input', () => {
     for (const [key, body] of odd) await system.put(key, body);
     await system.put('bad/after-the-bad-ones.jpg', fixture('rocket.jpg'));
 
-    const items = await waitFor(async () => {
-      const all = (await system.items()).filter((i) => i.key.startsWith('bad/'));
-      return all.length === odd.length + 1 && all;
-    }, 'bad items recorded');
+    await system.spy.waitForOutcomes(odd.length + 1, (o) => o.key.startsWith('bad/') && !needsRedelivery(o));
+    const items = (await system.items()).filter((i) => i.key.startsWith('bad/'));
+    expect(items).toHaveLength(odd.length + 1);
     const byKey = Object.fromEntries(items.map((i) => [i.key, i]));
     expect(byKey['bad/notes.jpg']).toMatchObject({ status: 'rejected', reasonCode: 'NOT_AN_IMAGE' });
     expect(byKey['bad/empty.jpg']).toMatchObject({ status: 'rejected', reasonCode: 'EMPTY_OBJECT' });
@@ -93,10 +93,9 @@ describe('end to end: ordering and bad input', () => {
     for (const i of items.filter((i) => i.status === 'rejected')) expect(i.reason?.length).toBeGreaterThan(10);
     expect(byKey['bad/after-the-bad-ones.jpg']?.status).toBe('catalogued');
 
-    const dead = await waitFor(async () => {
-      const d = await system.deadLetters();
-      return d.length === 2 && d;
-    }, 'two poison messages in the DLQ');
+    await system.spy.waitForMessages(2, (m) => m.deadLettered !== undefined && m.outcomes.length === 0);
+    const dead = await system.deadLetters();
+    expect(dead).toHaveLength(2);
     const reasons = dead.map((d) => d.reason).sort();
     expect(reasons[0]).toMatch(/not JSON/);
     expect(reasons[1]).toMatch(/unknown message shape/);
@@ -107,10 +106,9 @@ describe('end to end: ordering and bad input', () => {
     // Every answer malformed: the worker gives up after its output budget and writes nothing.
     bedrock.setFaults({ malformedOutputRate: 1, seed: 7 });
     const before = bedrock.stats().totals.accepted;
-    const seen = system.outcomes.length;
+    const seen = system.spy.mark();
     await system.put('invalid/always.jpg', fixture('coffee.png'));
-    await waitFor(() => system.outcomes.slice(seen).some((o) => o.key === 'invalid/always.jpg'), 'an outcome');
-    const first = system.outcomes.slice(seen).find((o) => o.key === 'invalid/always.jpg');
+    const first = await system.spy.waitForOutcome('invalid/always.jpg', () => true, { since: seen });
     expect(first).toMatchObject({ outcome: 'failed', reasonCode: 'RETRY_BUDGET_EXHAUSTED' });
     expect(bedrock.stats().totals.accepted - before).toBe(3); // MODEL_OUTPUT_MAX_ATTEMPTS
     expect((await system.items()).find((i) => i.key === 'invalid/always.jpg')).toBeUndefined();
@@ -118,17 +116,14 @@ describe('end to end: ordering and bad input', () => {
     // Half of the answers malformed: retried until a valid one, and only that is stored.
     bedrock.setFaults({ malformedOutputRate: 0.5, seed: 11 });
     await system.put('invalid/sometimes.jpg', fixture('chelsea.png'));
-    const item = await waitFor(
-      async () => (await system.items()).find((i) => i.key === 'invalid/sometimes.jpg' && i.status === 'catalogued'),
-      'catalogued after retries',
-    );
-    expect(item.labels?.every((l) => l.box.left >= 0 && l.box.left + l.box.width <= 1.0001)).toBe(true);
+    await system.spy.waitForOutcome('invalid/sometimes.jpg', (o) => o.outcome === 'catalogued');
+    const item = (await system.items()).find((i) => i.key === 'invalid/sometimes.jpg');
+    expect(item?.status).toBe('catalogued');
+    expect(item?.labels?.every((l) => l.box.left >= 0 && l.box.left + l.box.width <= 1.0001)).toBe(true);
     bedrock.setFaults({ malformedOutputRate: 0 });
     // The failed one is redelivered by SQS and then succeeds.
-    await waitFor(
-      async () => (await system.items()).find((i) => i.key === 'invalid/always.jpg' && i.status === 'catalogued'),
-      'the failed image catalogued on redelivery',
-      30_000,
-    );
+    await system.spy.waitForOutcome('invalid/always.jpg', (o) => o.outcome === 'catalogued');
+    const redelivered = (await system.items()).find((i) => i.key === 'invalid/always.jpg');
+    expect(redelivered?.status).toBe('catalogued');
   });
 });

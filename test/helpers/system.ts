@@ -7,7 +7,7 @@ import { CatalogueItem } from '../../shared/catalogue.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createWorker, type WorkerHandle } from '../../worker/createWorker.ts';
-import type { Outcome } from '../../worker/pipeline/outcome.ts';
+import { OutcomeSpy } from './outcomeSpy.ts';
 
 export const FIXTURE_DIR = new URL('../fixtures/images/', import.meta.url);
 
@@ -48,10 +48,12 @@ export const FAST_WORKER_ENV: Record<string, string> = {
 export async function startSystem(options: LocalStackOptions = {}) {
   const stack = await startLocalStack({ bedrock: {}, ...options });
   const workers: WorkerHandle[] = [];
-  const outcomes: Outcome[] = [];
+  const spy = new OutcomeSpy();
   const system = {
     stack,
-    outcomes,
+    /** Every outcome of every worker started here, as it happens: wait on it rather than polling the table. */
+    spy,
+    outcomes: spy.outcomes,
     config(over: Record<string, string> = {}): Config {
       return loadConfig({ ...stack.env, ...FAST_WORKER_ENV, ...over });
     },
@@ -61,7 +63,7 @@ export async function startSystem(options: LocalStackOptions = {}) {
         config,
         logger: createLogger({ level: config.log.level, format: 'json' }),
       });
-      handle.worker.on('outcome', (o: Outcome) => outcomes.push(o));
+      spy.attach(handle.worker);
       handle.worker.start();
       workers.push(handle);
       return handle;
@@ -112,18 +114,22 @@ export async function startSystem(options: LocalStackOptions = {}) {
 
 export type System = Awaited<ReturnType<typeof startSystem>>;
 
-/** Polls `check` until it returns a truthy value, or fails after `timeoutMs` with `what`. */
-export async function waitFor<T>(
+/**
+ * Polls `check` until it returns a truthy value, or fails after `timeoutMs` with `what`. Only for state that emits no
+ * event a test can wait on (another process's files, a child process's effects); a worker's outcomes are awaited
+ * with `system.spy` instead.
+ */
+export async function pollUntil<T>(
   check: () => T | Promise<T>,
   what: string,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value as Exclude<T, false | null | undefined | 0 | ''>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

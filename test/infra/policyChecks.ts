@@ -20,7 +20,7 @@ const ofType = (rs: readonly RecordedResource[], suffix: string) => rs.filter((r
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
 /** Every IAM policy document found anywhere in a resource's inputs (JSON strings with a Statement list). */
-export function policyDocuments(r: RecordedResource): PolicyStatement[][] {
+function policyDocuments(r: RecordedResource): PolicyStatement[][] {
   const docs: PolicyStatement[][] = [];
   const visit = (v: unknown) => {
     if (typeof v === 'string' && v.includes('"Statement"')) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareSequencers, NO_SEQUENCE, normaliseSequencer } from '../../shared/sequencer.ts';
+import { compareSequencers, NO_SEQUENCE, normaliseSequencer, SEQ_WIDTH } from '../../shared/sequencer.ts';
 
 describe('sequencers', () => {
   it('right-pads the shorter one with zeros before comparing (current AWS documentation)', () => {
@@ -24,5 +24,18 @@ describe('sequencers', () => {
 
   it('refuses what is not a sequencer', () => {
     expect(() => normaliseSequencer('xyz')).toThrow(/not an S3 sequencer/);
+    // Hex digits somewhere are not enough: the whole string must be hexadecimal.
+    expect(() => normaliseSequencer('0AZ')).toThrow(/not an S3 sequencer/);
+    expect(() => normaliseSequencer('Z0A')).toThrow(/not an S3 sequencer/);
+    expect(() => normaliseSequencer('0'.repeat(SEQ_WIDTH + 1))).toThrow(/not an S3 sequencer/);
+  });
+
+  it('accepts up to the stored width, in either case, around spaces; an empty one is a missing one', () => {
+    expect(normaliseSequencer('F'.repeat(SEQ_WIDTH))).toBe('F'.repeat(SEQ_WIDTH));
+    expect(normaliseSequencer(' 0a1 ')).toBe(`0A1${'0'.repeat(SEQ_WIDTH - 3)}`);
+    expect(normaliseSequencer('')).toBe(NO_SEQUENCE);
+    expect(compareSequencers('0a', '0A')).toBe(0);
+    expect(compareSequencers('0B', '0A')).toBe(1);
+    expect(compareSequencers('0A', '0B')).toBe(-1);
   });
 });

@@ -5,7 +5,8 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
 import { createWebServer, type WebServer } from '../../web/server.ts';
-import { fixture, PHOTOS, type System, startSystem, waitFor } from '../helpers/system.ts';
+import { needsRedelivery, type Outcome } from '../../worker/pipeline/outcome.ts';
+import { fixture, PHOTOS, type System, startSystem } from '../helpers/system.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
@@ -55,11 +56,12 @@ describe('catalogue browser in Chromium', () => {
     await system.startWorker();
     // Older copies first, so the distinct photos are the newest and lead the grid; 32 catalogued > one page of 24.
     for (const prefix of COPIES) for (const name of PHOTOS) await system.put(`${prefix}/${name}`, fixture(name));
-    const done = (n: number) => async () => (await system.items()).length >= n;
-    await waitFor(done(COPIES.length * PHOTOS.length), 'the copies catalogued', 120_000);
+    // Settled: catalogued or rejected (a throttled record comes back later and settles then).
+    const settled = (o: Outcome) => !needsRedelivery(o);
+    await system.spy.waitForOutcomes(COPIES.length * PHOTOS.length, settled, { timeoutMs: 150_000 });
     for (const name of PHOTOS) await system.put(`photos/${name}`, fixture(name));
     await system.put('photos/notes.jpg', Buffer.from('these are notes, not a photograph\n'));
-    await waitFor(done((COPIES.length + 1) * PHOTOS.length + 1), 'every upload catalogued or rejected', 120_000);
+    await system.spy.waitForOutcomes((COPIES.length + 1) * PHOTOS.length + 1, settled, { timeoutMs: 150_000 });
 
     server = await createWebServer({
       config: loadConfig(system.stack.env),

@@ -3,7 +3,7 @@ import { ItemStatus } from '../../shared/catalogue.ts';
 import { InvalidParameterError } from './errors.ts';
 
 /** Most words a search may hold: each is one `contains()` in the filter. */
-export const MAX_SEARCH_TERMS = 8;
+const MAX_SEARCH_TERMS = 8;
 
 const integer = (min: number, max: number) =>
   z
@@ -54,7 +54,7 @@ export type ItemParams = z.output<typeof ItemParams>;
 export const NoParams = z.strictObject({});
 
 /** The item id from the path: `bucket/key`, URL-encoded or not. */
-export const ItemId = z
+const ItemId = z
   .string()
   .min(3, 'must be an item id (bucket/key)')
   .max(1100, 'is too long')

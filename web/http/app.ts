@@ -37,7 +37,7 @@ export interface WebApp {
 }
 
 /** web/public beside this source tree. */
-export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
 
 /**
  * The whole browser as a function from request to response: the JSON API under /api/ and the static page, with

@@ -15,22 +15,50 @@ export class SqsDeadLetterSink implements DeadLetterSink {
 
   async send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void> {
     const attr = (value: string) => ({ DataType: 'String', StringValue: value.slice(0, 1000) || '-' });
+    const attributes: Record<string, { DataType: string; StringValue: string }> = {
+      'catalogue-reason': attr(details.reason),
+      'catalogue-error-code': attr(details.code),
+      'catalogue-source-message-id': attr(details.messageId ?? 'unknown'),
+    };
+    // A message of the largest size SQS allows plus our attributes would not fit in the DLQ: keep the reason, cut
+    // the copy of the body (and say so), or the message could never be dead-lettered with its reason.
+    const fitted = fitBody(
+      body === '' ? '(empty body)' : body,
+      SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes) - 200,
+    );
+    if (fitted.truncatedFrom !== undefined) {
+      attributes['catalogue-body-truncated'] = attr(`${fitted.truncatedFrom} bytes, cut to ${fitted.bytes}`);
+    }
     try {
       await this.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: this.dlqUrl,
-          MessageBody: body === '' ? '(empty body)' : body,
-          MessageAttributes: {
-            'catalogue-reason': attr(details.reason),
-            'catalogue-error-code': attr(details.code),
-            'catalogue-source-message-id': attr(details.messageId ?? 'unknown'),
-          },
-        }),
+        new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: fitted.body, MessageAttributes: attributes }),
       );
     } catch (error) {
       throw transient('SQS SendMessage to the DLQ', error);
     }
   }
+}
+
+/** SQS's limit on one message, body and attributes together: 256 KiB. */
+export const SQS_MAX_MESSAGE_BYTES = 262_144;
+
+/** SQS counts each attribute's name, data type and value towards the message size. */
+function attributeBytes(attributes: Record<string, { DataType: string; StringValue: string }>): number {
+  let total = 0;
+  for (const [name, a] of Object.entries(attributes)) {
+    total += Buffer.byteLength(name) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue);
+  }
+  return total;
+}
+
+/** The body cut to at most `room` UTF-8 bytes, on a character boundary. */
+function fitBody(body: string, room: number): { body: string; bytes: number; truncatedFrom?: number } {
+  const bytes = Buffer.byteLength(body);
+  if (bytes <= room) return { body, bytes };
+  let cut = Buffer.from(body).subarray(0, room).toString('utf8');
+  // A character split by the cut decodes as U+FFFD (3 bytes): drop characters until it fits again.
+  while (Buffer.byteLength(cut) > room || cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return { body: cut, bytes: Buffer.byteLength(cut), truncatedFrom: bytes };
 }
 
 /** Finds the DLQ from the queue's RedrivePolicy when DLQ_URL is not given. */

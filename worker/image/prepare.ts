@@ -54,9 +54,7 @@ export async function prepareImage(body: Buffer, options: PrepareOptions): Promi
   };
 }
 
-export type { PixelBox } from './boxes.ts';
 export { toPixelBox } from './boxes.ts';
-export { stopHeicThreads } from './decodeHeic.ts';
-export type { ImageFormat } from './detect.ts';
-export type { OriginalImage, PreparedResult, Thumbnail } from './prepareOptions.ts';
+
+export type { PreparedResult } from './prepareOptions.ts';
 export { PrepareOptions, prepareOptionsFromConfig } from './prepareOptions.ts';

@@ -4,7 +4,7 @@ import type { PreparedImage } from '../ports.ts';
 
 /** Bedrock's limits for one image sent to Claude. */
 export const BEDROCK_MAX_IMAGE_BYTES = 3_750_000;
-export const BEDROCK_MAX_IMAGE_EDGE = 8000;
+const BEDROCK_MAX_IMAGE_EDGE = 8000;
 
 export const PrepareOptions = z.object({
   /** Long edge of the prepared image, px (IMAGE_MAX_EDGE, default 1568); never above Bedrock's 8000. */
@@ -35,7 +35,7 @@ export interface OriginalImage {
   pages: number;
 }
 
-export interface Thumbnail {
+interface Thumbnail {
   /** WebP. */
   body: Buffer;
   width: number;

@@ -97,7 +97,7 @@ async function readMetadata(body: Buffer, format: ImageFormat): Promise<Metadata
 }
 
 /** Refuses decompression bombs: a few KB of PNG can claim 20000×20000 px (1.2 GB once decoded). */
-export function checkPixels(format: string, width: number, height: number, maxInputPixels: number): void {
+function checkPixels(format: string, width: number, height: number, maxInputPixels: number): void {
   if (width * height > maxInputPixels) {
     throw new ImageRejectedError(
       'TOO_MANY_PIXELS',

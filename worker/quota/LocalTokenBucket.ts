@@ -36,7 +36,7 @@ interface Aimd {
  * The factor `minutes` after a cut: back up at `increase` per minute to the ceiling, then at `probe` above it, ≤ 1.
  * (The Lua script computes the same.)
  */
-export function climbedFactor(aimd: Omit<Aimd, 'since' | 'cut'>, minutes: number, increase: number, probe: number) {
+function climbedFactor(aimd: Omit<Aimd, 'since' | 'cut'>, minutes: number, increase: number, probe: number) {
   const fast = aimd.base + minutes * increase;
   if (fast <= aimd.ceiling) return Math.min(1, fast);
   return Math.min(1, aimd.ceiling + (minutes - (aimd.ceiling - aimd.base) / increase) * probe);

@@ -22,7 +22,7 @@ import {
  * probe per minute, memory (quota ms), and optionally a time in ms instead of the server's (tests only: it lets them
  * replay a sequence against the twin).
  */
-export const BUCKET_LUA = `
+const BUCKET_LUA = `
 local op = ARGV[1]
 local tpm, rpm, minute = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local burst, debt, pause = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])

@@ -6,7 +6,7 @@ import type { ModelUsage } from '../ports.ts';
  * Claude's image cost: about width × height / 750 tokens. Past ~1.15 MP (long edge 1568) the service downscales the
  * image itself, so no image costs more than about 1,600 tokens however large it is sent.
  */
-export const IMAGE_TOKENS_PER_PIXEL = 1 / 750;
+const IMAGE_TOKENS_PER_PIXEL = 1 / 750;
 export const MAX_IMAGE_TOKENS = 1600;
 
 /** Tokens of the system prompt that Claude's tool use adds when `toolChoice` forces one tool (Claude 3 family). */

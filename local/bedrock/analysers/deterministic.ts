@@ -26,7 +26,7 @@ const QUADRANTS = [
 ] as const;
 
 /** Pixel facts of one image: all the deterministic analyser knows. */
-export interface PixelFacts {
+interface PixelFacts {
   /** Mean luma, 0-1. */
   brightness: number;
   /** Share of clearly coloured pixels (saturation ≥ 0.25, value ≥ 0.2), 0-1. */
@@ -40,7 +40,7 @@ export interface PixelFacts {
 }
 
 /** Reads the pixel facts from a 64×64 thumbnail (JPEG shrink-on-load keeps this fast). */
-export async function pixelFacts(image: Buffer): Promise<PixelFacts> {
+async function pixelFacts(image: Buffer): Promise<PixelFacts> {
   let data: Buffer;
   try {
     data = await sharp(image, { failOn: 'error', pages: 1 })

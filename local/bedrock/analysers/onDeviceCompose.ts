@@ -137,7 +137,7 @@ export function keepWords(lines: readonly (readonly OcrWord[])[], minConfidence:
 }
 
 /** The visible text as the catalogue stores it: lines of words, at most `max` characters. */
-export function textOf(lines: readonly (readonly string[])[], max = 4000): string {
+function textOf(lines: readonly (readonly string[])[], max = 4000): string {
   const text = lines.map((l) => l.join(' ')).join('\n');
   return text.length <= max ? text : text.slice(0, max);
 }
@@ -147,7 +147,7 @@ function wordCount(lines: readonly (readonly string[])[] | undefined): number {
 }
 
 /** Enough recognised words to call the image a document when nothing else is in it. */
-export function isTextHeavy(lines: readonly (readonly string[])[] | undefined): boolean {
+function isTextHeavy(lines: readonly (readonly string[])[] | undefined): boolean {
   return wordCount(lines) >= 4 && textOf(lines ?? []).length >= 20;
 }
 

@@ -233,7 +233,7 @@ const TESSDATA_LSTM = 17;
  * Checks the layout of a tesseract 4+ `.traineddata`: an int32 count of entries, then one int64 offset per entry
  * (-1 when absent), increasing and inside the file; the LSTM entry must be there (the worker runs LSTM only).
  */
-export function checkTraineddata(buf: Buffer, file: string): void {
+function checkTraineddata(buf: Buffer, file: string): void {
   const bad = (why: string): never => {
     throw new Error(`language data is not a usable tesseract .traineddata (${why}): ${file}`);
   };

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
@@ -9,7 +10,6 @@ import { readCheckpoint } from '../../../scripts/backfill/Checkpoint.ts';
 import { runBackfill } from '../../../scripts/backfill/runBackfill.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { loadPrompt } from '../../../worker/model/prompt.ts';
-import { waitFor } from '../../helpers/system.ts';
 import { awkwardBucket, drainBackfillMessages, duplicates, fillBucket } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -37,6 +37,48 @@ function backfill(args: string[], env: Record<string, string>): { child: ChildPr
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, exit };
+}
+
+/**
+ * Resolves once the checkpoint file satisfies `predicate`, woken by each change to its folder (the backfill writes it
+ * atomically: a temporary file renamed over it), not by a timer. Fails after a generous deadline.
+ */
+function untilCheckpoint(
+  file: string,
+  predicate: (c: NonNullable<Awaited<ReturnType<typeof readCheckpoint>>>) => boolean,
+  timeoutMs = 60_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let checking = false;
+    let again = false;
+    // Watch first, then read: a write between the two still wakes the check.
+    const watcher = watch(dirname(file), () => void check());
+    const timer = setTimeout(
+      () => finish(new Error(`timed out after ${timeoutMs} ms waiting for the checkpoint`)),
+      timeoutMs,
+    );
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    }
+    // One read at a time; a change during a read triggers one more.
+    async function check(): Promise<void> {
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      do {
+        again = false;
+        const c = await readCheckpoint(file).catch(() => undefined);
+        if (c && predicate(c)) return finish();
+      } while (again);
+      checking = false;
+    }
+    void check();
+  });
 }
 
 describe('npm run backfill (the CLI, as a child process)', () => {
@@ -85,10 +127,7 @@ describe('npm run backfill (the CLI, as a child process)', () => {
       ],
       env,
     );
-    await waitFor(
-      async () => ((await readCheckpoint(checkpoint).catch(() => undefined))?.committed.enqueued ?? 0) >= 300,
-      '300 messages committed',
-    );
+    await untilCheckpoint(checkpoint, (c) => c.committed.enqueued >= 300);
     run.child.kill(signal);
     return run.exit;
   }

@@ -4,8 +4,8 @@ import { DEFAULT_OUTPUT_TOKENS } from '../../../scripts/backfill/estimate.ts';
 import { runBackfill } from '../../../scripts/backfill/runBackfill.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { loadPrompt } from '../../../worker/model/prompt.ts';
-import type { Outcome } from '../../../worker/pipeline/outcome.ts';
-import { fixture, fixtureNames, type System, startSystem, waitFor } from '../../helpers/system.ts';
+import { needsRedelivery, type Outcome } from '../../../worker/pipeline/outcome.ts';
+import { fixture, fixtureNames, type System, startSystem } from '../../helpers/system.ts';
 
 /**
  * The dry run's token estimate against what the Bedrock stand-in reports when the real worker catalogues the same
@@ -60,10 +60,7 @@ describe('dry run', () => {
   async function catalogue(prefix: string, count: number): Promise<Outcome[]> {
     const summary = await runBackfill({ bucket: system.stack.bucket, prefixes: [prefix] }, backfillDeps());
     expect(summary.run.enqueued).toBe(count);
-    return waitFor(() => {
-      const mine = system.outcomes.filter((o) => o.key.startsWith(prefix));
-      return mine.length >= count ? mine : undefined;
-    }, `${count} outcomes under ${prefix}`);
+    return system.spy.waitForOutcomes(count, (o) => o.key.startsWith(prefix) && !needsRedelivery(o));
   }
 
   it('estimates within 10 % of the tokens the stand-in reports, calibrated on other catalogued images', async () => {

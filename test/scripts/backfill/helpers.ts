@@ -63,7 +63,7 @@ export async function drainBackfillMessages(sqs: SQSClient, queueUrl: string, id
 }
 
 /** Counts of each string in `items`. */
-export function multiset(items: readonly string[]): Map<string, number> {
+function multiset(items: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const i of items) m.set(i, (m.get(i) ?? 0) + 1);
   return m;

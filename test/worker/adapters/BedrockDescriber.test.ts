@@ -1,106 +1,146 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BedrockStandIn, createBedrockStandIn } from '../../../local/bedrock/server.ts';
-import { ImageRejectedError, ModelConfigurationError, ModelOutputTruncatedError } from '../../../shared/errors.ts';
-import { DEFAULT_MODEL_ID } from '../../../shared/models.ts';
-import { BedrockDescriber } from '../../../worker/adapters/BedrockDescriber.ts';
-import { RetryingDescriber } from '../../../worker/model/RetryingDescriber.ts';
-import type { DescribeRequest } from '../../../worker/ports.ts';
-import { bedrockClient } from '../../local/bedrock/helpers.ts';
+import { loadConfig } from '../../../shared/config.ts';
+import {
+  ImageRejectedError,
+  ModelOutputError,
+  ModelOutputTruncatedError,
+  ThrottledError,
+  TransientError,
+} from '../../../shared/errors.ts';
+import { BedrockDescriber, type BedrockDescriberOptions } from '../../../worker/adapters/BedrockDescriber.ts';
+import type { PreparedImage } from '../../../worker/ports.ts';
 
-let standIn: BedrockStandIn;
-let client: ReturnType<typeof bedrockClient>;
-let request: DescribeRequest;
+/** BedrockDescriber with the real Bedrock Runtime client (HTTP/2) against the Bedrock stand-in. */
+describe('BedrockDescriber on the Bedrock stand-in', () => {
+  let bedrock: BedrockStandIn;
+  let client: BedrockRuntimeClient;
+  let image: PreparedImage;
+  // The configured default model, so the test follows the project's choice of model.
+  const modelId = loadConfig({}).model.id;
+  const describer = (over: Partial<BedrockDescriberOptions> = {}) =>
+    new BedrockDescriber(client, { modelId, maxTokens: 1024, timeoutMs: 20_000, ...over });
+  const describe_ = (over: Partial<BedrockDescriberOptions> = {}, signal?: AbortSignal, img = image) =>
+    describer(over).describe({ image: img, prompt: 'Describe the image.', signal });
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
-beforeAll(async () => {
-  standIn = await createBedrockStandIn();
-  client = bedrockClient(standIn.url);
-  const body = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#884422' } })
-    .jpeg()
-    .toBuffer();
-  request = { image: { body, format: 'jpeg', width: 120, height: 80 }, prompt: 'Catalogue this image.' };
-});
-afterAll(async () => {
-  client.destroy();
-  await standIn.close();
-});
-beforeEach(() => {
-  standIn.resetStats();
-  standIn.setFaults({ contentFilteredRate: 0 });
-});
-
-/** Model calls the stand-in answered (200) since the last reset. */
-const calls = () => standIn.stats().completed;
-
-const describer = (modelId: string, maxTokens: number, truncatedMaxTokens?: number) =>
-  new RetryingDescriber(new BedrockDescriber(client, { modelId, maxTokens, timeoutMs: 10_000 }), {
-    maxAttempts: 8,
-    outputMaxAttempts: 3,
-    truncatedMaxTokens,
-    baseMs: 1,
-    maxMs: 2,
+  beforeAll(async () => {
+    bedrock = await createBedrockStandIn({});
+    client = new BedrockRuntimeClient({
+      endpoint: bedrock.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const body = await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 200, g: 40, b: 40 } } })
+      .jpeg()
+      .toBuffer();
+    image = { body, format: 'jpeg', width: 96, height: 64 };
+  });
+  afterEach(() => {
+    bedrock.setFaults({
+      latencyMs: 0,
+      serviceUnavailableRate: 0,
+      internalErrorRate: 0,
+      modelNotReadyRate: 0,
+      modelTimeoutRate: 0,
+      dropConnectionRate: 0,
+      malformedOutputRate: 0,
+    });
+    bedrock.setQuota({ rpm: 1000, tpm: 2_000_000 });
+    bedrock.resetStats();
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await bedrock?.close();
   });
 
-describe('stop reasons, decided one by one (real SDK client against the stand-in)', () => {
-  it('a max_tokens stop is retried once with the larger budget, not three times at the same one', async () => {
-    const result = await describer(DEFAULT_MODEL_ID, 64, 2048).describe(request);
-    expect(result.attempts).toBe(2);
-    expect(calls()).toBe(2);
+  it('answers with a valid description, the usage the service reports, the model and one attempt', async () => {
+    const result = await describe_();
+    expect(result.modelId).toBe(modelId);
+    expect(result.attempts).toBe(1);
+    expect(result.description.summary.length).toBeGreaterThan(0);
+    const stats = bedrock.stats();
+    expect(stats.totals.accepted).toBe(1);
+    expect(result.usage).toEqual({ inputTokens: stats.totals.inputTokens, outputTokens: stats.totals.outputTokens });
+    expect(result.usage.inputTokens).toBeGreaterThan(0);
   });
 
-  it('a max_tokens stop with no larger budget rejects the image after one call', async () => {
-    const error = await describer(DEFAULT_MODEL_ID, 64, 64)
-      .describe(request)
-      .catch((e) => e);
+  it('keeps the category inside a configured list', async () => {
+    const categories = ['alpha', 'beta'];
+    const result = await describe_({ categories });
+    expect(categories).toContain(result.description.category);
+  });
+
+  it('throttling is a ThrottledError (the limiter slows down for it), not a plain passing fault', async () => {
+    bedrock.setQuota({ rpm: 1 });
+    await describe_();
+    const error = await failure(describe_());
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect(error).toMatchObject({ retryable: true, context: { awsError: 'ThrottlingException', httpStatus: 429 } });
+  });
+
+  it.each([
+    ['serviceUnavailableRate', 'ServiceUnavailableException', 503],
+    ['internalErrorRate', 'InternalServerException', 500],
+    ['modelNotReadyRate', 'ModelNotReadyException', 429],
+    ['modelTimeoutRate', 'ModelTimeoutException', 408],
+  ] as const)('%s: %s is a retryable TransientError, not a throttle', async (rate, awsError, httpStatus) => {
+    bedrock.setFaults({ [rate]: 1 });
+    const error = await failure(describe_());
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ retryable: true, context: { awsError, httpStatus } });
+  });
+
+  it('a dropped connection is a TransientError', async () => {
+    bedrock.setFaults({ dropConnectionRate: 1 });
+    expect(await failure(describe_())).toBeInstanceOf(TransientError);
+  });
+
+  it('a call slower than the timeout is a TransientError that says so', async () => {
+    bedrock.setFaults({ latencyMs: 3000 });
+    const error = await failure(describe_({ timeoutMs: 200 }));
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toMatch(/timed out/);
+  });
+
+  it('our own abort is passed through as it is, not translated into a retryable error', async () => {
+    bedrock.setFaults({ latencyMs: 3000 });
+    const stop = new AbortController();
+    const pending = failure(describe_({}, stop.signal));
+    setTimeout(() => stop.abort(new Error('shutting down')), 50);
+    const error = await pending;
+    expect(error).toBeDefined();
+    expect(error).not.toBeInstanceOf(TransientError);
+  });
+
+  it('an answer that breaks the schema is a ModelOutputError, never returned', async () => {
+    bedrock.setFaults({ malformedOutputRate: 1, seed: 3 });
+    const error = await failure(describe_());
+    expect(error).toBeInstanceOf(ModelOutputError);
+    expect((error as Error).message).toMatch(/failed validation/);
+  });
+
+  it('an answer cut short at max_tokens is a ModelOutputTruncatedError carrying the budget (not retried alike)', async () => {
+    const error = await failure(describe_({ maxTokens: 64 }));
+    expect(error).toBeInstanceOf(ModelOutputTruncatedError);
+    expect(error).toMatchObject({ maxTokens: 64, retryable: false });
+  });
+
+  it('an image the service cannot read is rejected with our own message (the pipeline stores the rejection)', async () => {
+    const garbage: PreparedImage = { body: Buffer.from('not a jpeg at all'), format: 'jpeg', width: 10, height: 10 };
+    const error = await failure(describe_({}, undefined, garbage));
     expect(error).toBeInstanceOf(ImageRejectedError);
-    expect(error.reason).toBe('MODEL_OUTPUT_TRUNCATED');
-    expect(error.cause).toBeInstanceOf(ModelOutputTruncatedError);
-    expect(calls()).toBe(1);
-  });
-
-  it('a max_tokens stop at the larger budget too rejects the image after two calls', async () => {
-    const error = await describer(DEFAULT_MODEL_ID, 64, 65)
-      .describe(request)
-      .catch((e) => e);
-    expect(error).toMatchObject({ reason: 'MODEL_OUTPUT_TRUNCATED' });
-    expect(calls()).toBe(2);
-  });
-
-  it('a content_filtered answer is recorded as a rejection after one call, never retried', async () => {
-    standIn.setFaults({ contentFilteredRate: 1 });
-    const error = await describer(DEFAULT_MODEL_ID, 1024, 4096)
-      .describe(request)
-      .catch((e) => e);
-    expect(error).toBeInstanceOf(ImageRejectedError);
-    expect(error.reason).toBe('MODEL_CONTENT_FILTERED');
-    expect(calls()).toBe(1);
-  });
-
-  it('an end-of-life model and a bare id of a profile-only model are configuration faults, not rejections', async () => {
-    const eol = await describer('anthropic.claude-3-haiku-20240307-v1:0', 1024)
-      .describe(request)
-      .catch((e) => e);
-    expect(eol).toBeInstanceOf(ModelConfigurationError);
-    expect(eol).toMatchObject({ kind: 'end-of-life' });
-    expect(eol.message).toContain('2026-09-10');
-    expect(eol.message).toContain('global.anthropic.claude-haiku-5-5');
-    const bare = await describer('anthropic.claude-haiku-5-5', 1024)
-      .describe(request)
-      .catch((e) => e);
-    expect(bare).toMatchObject({ kind: 'profile-required' });
-  });
-
-  it('denied access is a configuration fault that names the fix', async () => {
-    standIn.setAccess({ deny: ['*'] });
-    try {
-      const error = await describer(DEFAULT_MODEL_ID, 1024)
-        .describe(request)
-        .catch((e) => e);
-      expect(error).toBeInstanceOf(ModelConfigurationError);
-      expect(error).toMatchObject({ kind: 'access-denied' });
-      expect(error.message).toContain('Model access');
-    } finally {
-      standIn.setAccess({ grant: ['*'] });
-    }
+    expect(error).toMatchObject({
+      reason: 'MODEL_REJECTED_IMAGE',
+      retryable: false,
+      context: { awsError: 'ValidationException', httpStatus: 400 },
+    });
   });
 });
