@@ -6,7 +6,7 @@ import { parseJson, runStack, type StackRun } from './stackUnderMocks.ts';
 
 // Every switch the other way: an existing VPC, no Redis, no browser, KMS, an inference profile, Spot, scale to zero.
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const PROFILE = 'us.anthropic.claude-3-haiku-20240307-v1:0';
+const PROFILE = 'us.anthropic.claude-haiku-5-5';
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:v7';
 let run: StackRun;
 beforeAll(async () => {
@@ -79,7 +79,7 @@ describe('ImageCatalogue with every option switched', () => {
     });
     expect(task.find((s) => s.Sid === 'DescribeImages')?.Resource).toEqual([
       `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${PROFILE}`,
-      'arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-5-5',
     ]);
   });
 

@@ -144,18 +144,20 @@ describe('ImageCatalogue with the default config', () => {
       TABLE_NAME: run.outputs.tableName,
       THUMBNAIL_BUCKET: run.outputs.thumbnailBucketName,
       REDIS_URL: run.outputs.redisUrl,
-      MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
+      MODEL_ID: 'global.anthropic.claude-haiku-5-5',
       QUOTA_RPM: '1000',
       QUOTA_TPM: '2000000',
-      QUOTA_OUTPUT_BURNDOWN: '1',
       LIMITER_MAX_CONCURRENCY: '64',
       HANDLER_TIMEOUT_SECONDS: '240',
       FLEET_SIZE: '4',
       LOG_FORMAT: 'json',
       AWS_REGION: 'us-east-1',
     });
+    // The burndown is the model table's unless configured.
+    expect(env.QUOTA_OUTPUT_BURNDOWN).toBeUndefined();
     // The worker's own schema accepts it: no task will die at start-up on a bad variable.
     expect(loadConfig(env).queueUrl).toBe(run.outputs.queueUrl);
+    expect(loadConfig(env).quota.outputBurndown).toBe(5);
   });
 
   it('grants the worker exactly its calls, each on its own resource', () => {
@@ -193,7 +195,12 @@ describe('ImageCatalogue with the default config', () => {
         Sid: 'DescribeImages',
         Effect: 'Allow',
         Action: 'bedrock:InvokeModel',
-        Resource: ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0'],
+        // The default model through its global profile: the profile, and the model wherever the profile routes
+        // (a global profile's foundation-model ARN has no region, which the wildcard covers).
+        Resource: [
+          'arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-5-5',
+          'arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-5-5',
+        ],
       },
     ]);
     const execution = statements(T.rolePolicy, 'catalogue-worker-execution-policy');
