@@ -24,6 +24,10 @@ Selection
   --no-skip-catalogued      enqueue them anyway (the worker still skips them, without a model call)
   --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
                             model, prompt or schema), with reprocess: true; keys with no item are not enqueued
+  --retry-rejected          enqueue only the keys whose catalogue item is rejected, with reprocess: true (after a
+                            fix: another model, a larger MAX_TOKENS_RETRY...)
+  --reason CODE             with --retry-rejected: only items rejected for CODE (e.g. MODEL_REFUSED,
+                            MODEL_OUTPUT_TRUNCATED); repeatable
 
 Run
   --dry-run                 count, estimate tokens, cost and time; enqueue nothing
@@ -60,6 +64,8 @@ const OPTIONS = {
   'skip-catalogued': { type: 'boolean' },
   'no-skip-catalogued': { type: 'boolean' },
   'reprocess-stale': { type: 'boolean' },
+  'retry-rejected': { type: 'boolean' },
+  reason: { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
   rate: { type: 'string' },
@@ -129,6 +135,8 @@ async function main(): Promise<number> {
     pageSize: int('page-size', v['page-size']),
     skipCatalogued: !v['no-skip-catalogued'],
     reprocessStale: v['reprocess-stale'] ?? false,
+    retryRejected: v['retry-rejected'] ?? false,
+    retryReasons: v.reason,
     resume: !(v.restart || v['no-resume']),
   };
   const checked = BackfillOptions.safeParse(input);

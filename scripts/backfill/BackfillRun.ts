@@ -8,7 +8,7 @@ import { addCounts, type Counts, emptyCounts, totalSkipped } from './counts.ts';
 import { type Classification, type ListedObject, objectFilter } from './filter.ts';
 import { listShard } from './listShard.ts';
 import { backfillMessageBody } from './messageBody.ts';
-import type { BackfillOptions } from './options.ts';
+import { type BackfillOptions, modeOf } from './options.ts';
 import { type Decision, decideCatalogued, type Mode, toUnits, type Unit } from './pagePlan.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import type { BatchEntry, RefusedEntry } from './QueueSender.ts';
@@ -69,7 +69,7 @@ export class BackfillRun {
     private readonly deps: BackfillRunDeps,
   ) {
     this.gate = new Semaphore(o.concurrency);
-    this.mode = o.reprocessStale ? 'reprocess-stale' : 'all';
+    this.mode = modeOf(o);
     this.filter = objectFilter(o);
     this.budget = o.limit ?? Number.POSITIVE_INFINITY;
   }
@@ -181,7 +181,11 @@ export class BackfillRun {
       if (!c.take) return { obj, matched: false, skip: c.reason };
       if (!items) return { obj, matched: true };
       const item = items.get(itemId(this.o.bucket, obj.key));
-      return { obj, matched: true, skip: decideCatalogued(obj, item, this.mode, analysisVersion) };
+      return {
+        obj,
+        matched: true,
+        skip: decideCatalogued(obj, item, this.mode, analysisVersion, this.o.retryReasons),
+      };
     });
   }
 
@@ -250,7 +254,8 @@ export class BackfillRun {
   private async send(unit: Unit): Promise<void> {
     const entries: BatchEntry[] = [];
     const byId = new Map<string, ListedObject>();
-    const reprocess = this.mode === 'reprocess-stale' ? true : undefined;
+    // Stale and rejected items have this eTag already: only `reprocess` makes the worker describe them again.
+    const reprocess = this.mode === 'all' ? undefined : true;
     unit.take.forEach((obj, i) => {
       this.deps.onTake?.(obj);
       const id = String(i);

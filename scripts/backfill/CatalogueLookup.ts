@@ -12,6 +12,8 @@ export const ItemState = z.object({
   status: z.string(),
   eTag: z.string().optional(),
   analysisVersion: z.string().optional(),
+  /** Why the item was rejected (`--retry-rejected --reason`). */
+  reasonCode: z.string().optional(),
 });
 export type ItemState = z.infer<typeof ItemState>;
 
@@ -62,12 +64,13 @@ export class CatalogueLookup {
             RequestItems: {
               [tableName]: {
                 Keys: keys,
-                ProjectionExpression: '#id, #status, #eTag, #av',
+                ProjectionExpression: '#id, #status, #eTag, #av, #rc',
                 ExpressionAttributeNames: {
                   '#id': 'id',
                   '#status': 'status',
                   '#eTag': 'eTag',
                   '#av': 'analysisVersion',
+                  '#rc': 'reasonCode',
                 },
               },
             },

@@ -10,7 +10,8 @@ import { type Counts, emptyCounts } from './counts.ts';
 import { defaultRequestModel, imageTokens, meanAndSd, type RequestModel, relativeMargin95 } from './estimate.ts';
 import type { ListedObject } from './filter.ts';
 import { readImageSize } from './imageHeader.ts';
-import { BackfillOptions, type BackfillOptionsInput, normalisePrefixes } from './options.ts';
+import { BackfillOptions, type BackfillOptionsInput, modeOf, normalisePrefixes } from './options.ts';
+import type { Mode } from './pagePlan.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import { Semaphore } from './Semaphore.ts';
 import { planShards } from './shards.ts';
@@ -48,7 +49,7 @@ export interface DryRunDeps {
 export interface DryRunReport {
   bucket: string;
   prefixes: string[];
-  mode: 'all' | 'reprocess-stale';
+  mode: Mode;
   /** What a run with these options would do now ("enqueued": would enqueue). */
   counts: Counts;
   complete: boolean;
@@ -86,7 +87,7 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
   const prefixes = normalisePrefixes(o.prefixes);
   const sampleSize = input.sample ?? 200;
   const random = deps.random ?? Math.random;
-  const needLookup = o.skipCatalogued || o.reprocessStale;
+  const needLookup = o.skipCatalogued || o.reprocessStale || o.retryRejected;
   if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or reprocessStale');
 
   const shards = await planShards(deps.s3, { ...o, prefixes, signal: deps.signal });
@@ -157,7 +158,7 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
   return {
     bucket: o.bucket,
     prefixes,
-    mode: o.reprocessStale ? 'reprocess-stale' : 'all',
+    mode: modeOf(o),
     counts: run.sent,
     complete: state.shards.every((s) => s.done),
     sample: {

@@ -15,7 +15,11 @@ export type SkipReason =
   /** `--reprocess-stale`: the catalogue item has the current analysis version. */
   | 'current'
   /** `--reprocess-stale`: no catalogue item (or only a removal tombstone). */
-  | 'notCatalogued';
+  | 'notCatalogued'
+  /** `--retry-rejected`: the item is not a rejection (or there is none). */
+  | 'notRejected'
+  /** `--retry-rejected --reason`: rejected for another reason. */
+  | 'otherReason';
 
 export const SKIP_REASONS: readonly SkipReason[] = [
   'suffix',
@@ -25,6 +29,8 @@ export const SKIP_REASONS: readonly SkipReason[] = [
   'catalogued',
   'current',
   'notCatalogued',
+  'notRejected',
+  'otherReason',
 ];
 
 /** One object as ListObjectsV2 describes it. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { IMAGE_SUFFIXES } from '../../shared/imageFormats.ts';
+import { RetryRejectedOptions } from './retryRejected.ts';
 
 /** The suffixes a backfill takes by default, compared case-insensitively: every format the worker can prepare. */
 export { IMAGE_SUFFIXES };
@@ -59,7 +60,12 @@ export const BackfillOptions = z
     retryBaseMs: positiveInt.default(100),
     retryMaxMs: positiveInt.default(5000),
   })
-  .refine((o) => o.maxSize === undefined || o.maxSize >= o.minSize, { message: 'maxSize must be at least minSize' });
+  .extend(RetryRejectedOptions.shape)
+  .refine((o) => o.maxSize === undefined || o.maxSize >= o.minSize, { message: 'maxSize must be at least minSize' })
+  .refine((o) => !(o.reprocessStale && o.retryRejected), {
+    message: 'choose one of reprocessStale and retryRejected',
+  })
+  .refine((o) => o.retryRejected || !o.retryReasons?.length, { message: 'retryReasons needs retryRejected' });
 export type BackfillOptions = z.output<typeof BackfillOptions>;
 export type BackfillOptionsInput = z.input<typeof BackfillOptions>;
 
@@ -81,8 +87,18 @@ export function selectionOf(o: BackfillOptions) {
     minSize: o.minSize,
     maxSize: o.maxSize ?? null,
     skipCatalogued: o.skipCatalogued,
-    mode: o.reprocessStale ? 'reprocess-stale' : 'all',
+    mode: modeOf(o),
+    ...(o.retryReasons?.length ? { reasons: [...new Set(o.retryReasons)].sort() } : {}),
   };
+}
+
+/** Which objects a run takes: all of them, the stale ones, or the rejected ones. */
+export type Mode = 'all' | 'reprocess-stale' | 'retry-rejected';
+
+/** The mode of a run's options. */
+export function modeOf(o: Pick<BackfillOptions, 'reprocessStale' | 'retryRejected'>): Mode {
+  if (o.retryRejected) return 'retry-rejected';
+  return o.reprocessStale ? 'reprocess-stale' : 'all';
 }
 
 /** A short hash of {@link selectionOf}, naming the default checkpoint file. */

@@ -1,7 +1,9 @@
 import type { ItemState } from './CatalogueLookup.ts';
 import { type Counts, emptyCounts } from './counts.ts';
 import type { ListedObject, SkipReason } from './filter.ts';
+import type { Mode } from './options.ts';
 import { SQS_BATCH_SIZE } from './QueueSender.ts';
+import { decideRejected } from './retryRejected.ts';
 
 /** A listed object and what the run does with it: enqueue it (no reason) or skip it (why). */
 export interface Decision {
@@ -11,20 +13,23 @@ export interface Decision {
   skip?: SkipReason;
 }
 
-export type Mode = 'all' | 'reprocess-stale';
+export type { Mode } from './options.ts';
 
 /**
  * What to do with an object that passed the suffix and size filters, given its catalogue item (when looked up).
  * - `all` with `skipCatalogued`: skip it when the item (not a tombstone) has the same eTag and analysis version —
  *   exactly the worker's own skip rule, decided here without spending a message;
- * - `reprocess-stale`: take it only when an item exists (not a tombstone) with another analysis version.
+ * - `reprocess-stale`: take it only when an item exists (not a tombstone) with another analysis version;
+ * - `retry-rejected`: take it only when its item is `rejected` (for one of `reasons`, when given).
  */
 export function decideCatalogued(
   obj: ListedObject,
   item: ItemState | undefined,
   mode: Mode,
   analysisVersion: string,
+  reasons?: readonly string[],
 ): SkipReason | undefined {
+  if (mode === 'retry-rejected') return decideRejected(item, reasons);
   const live = item && item.status !== 'removed' ? item : undefined;
   if (mode === 'reprocess-stale') {
     if (!live) return 'notCatalogued';

@@ -31,6 +31,14 @@ const REASON_TEXT: Record<SkipReason, string> = {
   catalogued: 'already catalogued (same eTag and analysis version)',
   current: 'item already at the current analysis version',
   notCatalogued: 'no catalogue item (not stale, only missing)',
+  notRejected: 'not a rejected item (--retry-rejected)',
+  otherReason: 'rejected for another reason (--reason)',
+};
+
+const MODE_TEXT: Record<BackfillSummary['mode'], string> = {
+  all: 'all images',
+  'reprocess-stale': 'stale items, reprocess',
+  'retry-rejected': 'rejected items, retried',
 };
 
 function skippedLines(c: Counts): string[] {
@@ -44,7 +52,7 @@ export function formatSummary(s: BackfillSummary): string {
   const c = s.run;
   const lines = [
     `Backfill of s3://${s.bucket}/${s.prefixes.length === 1 && s.prefixes[0] === '' ? '' : `{${s.prefixes.join(',')}}`} ` +
-      `(${s.mode === 'reprocess-stale' ? 'stale items, reprocess' : 'all images'}): ${s.outcome}`,
+      `(${MODE_TEXT[s.mode]}): ${s.outcome}`,
     `  listed     ${n(c.listed).padStart(12)}  (${formatBytes(c.listedBytes)})`,
     `  matched    ${n(c.matched).padStart(12)}  (${formatBytes(c.matchedBytes)})`,
     `  enqueued   ${n(c.enqueued).padStart(12)}  (${formatBytes(c.enqueuedBytes)})`,
@@ -80,7 +88,7 @@ export function formatDryRun(r: DryRunReport): string {
         ? 'from --output-tokens'
         : 'first principles (catalogue some images for a measured figure)';
   const lines = [
-    `Dry run of s3://${r.bucket} (${r.mode === 'reprocess-stale' ? 'stale items, reprocess' : 'all images'}): nothing was enqueued`,
+    `Dry run of s3://${r.bucket} (${MODE_TEXT[r.mode]}): nothing was enqueued`,
     `  listed          ${n(c.listed).padStart(12)}  (${formatBytes(c.listedBytes)})`,
     `  matched         ${n(c.matched).padStart(12)}  (${formatBytes(c.matchedBytes)})`,
     `  would enqueue   ${n(c.enqueued).padStart(12)}  (${formatBytes(c.enqueuedBytes)})`,

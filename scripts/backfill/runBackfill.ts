@@ -7,7 +7,8 @@ import { CatalogueLookup } from './CatalogueLookup.ts';
 import { type CheckpointState, CheckpointWriter, newCheckpointState, readCheckpoint } from './Checkpoint.ts';
 import { type Counts, emptyCounts } from './counts.ts';
 import { CheckpointError } from './errors.ts';
-import { BackfillOptions, type BackfillOptionsInput, normalisePrefixes, selectionHash } from './options.ts';
+import { BackfillOptions, type BackfillOptionsInput, modeOf, normalisePrefixes, selectionHash } from './options.ts';
+import type { Mode } from './pagePlan.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import { QueueSender, type QueueSenderStats } from './QueueSender.ts';
 import { planShards } from './shards.ts';
@@ -39,7 +40,7 @@ export interface BackfillSummary {
   prefixes: string[];
   queueUrl: string;
   analysisVersion: string;
-  mode: 'all' | 'reprocess-stale';
+  mode: Mode;
   checkpointFile?: string;
   resumed: boolean;
   /** Runs on this checkpoint, this one included. */
@@ -73,7 +74,7 @@ export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDep
   const o = BackfillOptions.parse(input);
   const started = performance.now();
   const now = () => new Date().toISOString();
-  const needLookup = o.skipCatalogued || o.reprocessStale;
+  const needLookup = o.skipCatalogued || o.reprocessStale || o.retryRejected;
   if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or reprocessStale');
   const prefixes = normalisePrefixes(o.prefixes);
   const hash = selectionHash(o);
@@ -92,7 +93,7 @@ export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDep
     prefixes,
     queueUrl: deps.queueUrl,
     analysisVersion: deps.analysisVersion,
-    mode: o.reprocessStale ? ('reprocess-stale' as const) : ('all' as const),
+    mode: modeOf(o),
     checkpointFile: file,
     resumed,
   };
