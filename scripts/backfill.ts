@@ -146,8 +146,11 @@ async function main(): Promise<number> {
   const censusFile = `${checkpointFile.replace(/\.json$/, '')}.census.json`;
 
   // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
-  const [{ loadConfig, requireConfig }, { createLogger }, { createClients, destroyClients, loadPrompt }] =
-    await Promise.all([import('../shared/config.ts'), import('../shared/logger.ts'), import('../worker/index.ts')]);
+  const [
+    { loadConfig, requireConfig },
+    { createLogger },
+    { checkModelAtStartup, createClients, destroyClients, loadPrompt },
+  ] = await Promise.all([import('../shared/config.ts'), import('../shared/logger.ts'), import('../worker/index.ts')]);
   const [
     { writeFileAtomic },
     { runDryRun },
@@ -180,6 +183,8 @@ async function main(): Promise<number> {
   const progress = createProgressReporter(progressMode, logger);
   try {
     if (v['dry-run']) {
+      // The preview prices a model: say now, not after the listing, if it cannot be used (exit 3).
+      await checkModelAtStartup(config, clients.bedrock, logger, prompt.text);
       const report = await runDryRun(
         {
           ...checked.data,
