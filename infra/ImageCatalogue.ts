@@ -26,6 +26,10 @@ export interface ImageCatalogueOutputs {
   vpcId: pulumi.Output<string>;
   redisUrl?: pulumi.Output<string>;
   galleryUrl?: pulumi.Output<string>;
+  /** The distribution's own name, for the browserDomain DNS record. */
+  browserDistributionDomain?: pulumi.Output<string>;
+  /** The Cognito user pool the team's users are added to (browserAuth cognito). */
+  browserUserPoolId?: pulumi.Output<string>;
 }
 
 /**
@@ -59,7 +63,7 @@ export class ImageCatalogue extends pulumi.ComponentResource {
         ctx,
         network,
         grants: { imageBucket, thumbnailBucket, queue: events.queue, dlq: events.dlq, table },
-        redisUrl: store?.url,
+        redisUrlSecret: store?.urlSecret,
       },
       child,
     );
@@ -83,6 +87,8 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       vpcId: network.vpcId,
       redisUrl: store?.url,
       galleryUrl: browser?.url,
+      browserDistributionDomain: browser?.distributionDomain,
+      browserUserPoolId: browser?.signIn.userPool?.id,
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -8,7 +8,8 @@ import * as pulumi from '@pulumi/pulumi';
 export interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
-  Principal?: Record<string, pulumi.Input<string> | pulumi.Input<string>[]>;
+  /** `*` only in a Deny (the TLS-only statements). */
+  Principal?: '*' | Record<string, pulumi.Input<string> | pulumi.Input<string>[]>;
   /** Always explicit actions: the tests reject `*` and `service:*`. */
   Action: string | string[];
   /** Absent only in trust policies. */
@@ -19,6 +20,23 @@ export interface Statement {
 /** A policy document as a JSON string output. */
 export function policyDocument(statements: Statement[]): pulumi.Output<string> {
   return pulumi.jsonStringify({ Version: '2012-10-17', Statement: statements });
+}
+
+/** Refuses every request that does not come over TLS, whoever makes it (a Deny beats any Allow). */
+export function tlsOnly(service: 's3' | 'sqs', resources: pulumi.Input<string>[]): Statement {
+  return {
+    Sid: 'TlsOnly',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: `${service}:*`,
+    Resource: resources,
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  };
+}
+
+/** Named indexes of a table, as IAM resources: never `index/*`, so a new index is not readable by accident. */
+export function indexesOf(tableArn: pulumi.Input<string>, names: readonly string[]): pulumi.Output<string>[] {
+  return names.map((n) => pulumi.interpolate`${tableArn}/index/${n}`);
 }
 
 /** The objects of a bucket, as an IAM resource. */
@@ -48,7 +66,17 @@ export function awsContext(opts: pulumi.InvokeOutputOptions): AwsContext {
  */
 export function serviceRole(
   name: string,
-  args: { service: string; statements: Statement[]; accountId: pulumi.Input<string>; description: string },
+  args: {
+    service: string;
+    statements: Statement[];
+    accountId: pulumi.Input<string>;
+    description: string;
+    /**
+     * Lambda@Edge: its replicas in CloudFront's regions assume the role as edgelambda.amazonaws.com, which carries
+     * no source-account context to condition on; only the function this role is given to can use it.
+     */
+    edge?: boolean;
+  },
   opts: pulumi.CustomResourceOptions,
 ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
   const role = new aws.iam.Role(
@@ -62,6 +90,15 @@ export function serviceRole(
           Action: 'sts:AssumeRole',
           Condition: { StringEquals: { 'aws:SourceAccount': args.accountId } },
         },
+        ...(args.edge
+          ? [
+              {
+                Effect: 'Allow' as const,
+                Principal: { Service: 'edgelambda.amazonaws.com' },
+                Action: 'sts:AssumeRole',
+              },
+            ]
+          : []),
       ]),
     },
     opts,

@@ -20,3 +20,5 @@ export const alarmTopicArn = outputs.alarmTopicArn;
 export const vpcId = outputs.vpcId;
 export const redisUrl = outputs.redisUrl;
 export const galleryUrl = outputs.galleryUrl;
+export const browserDistributionDomain = outputs.browserDistributionDomain;
+export const browserUserPoolId = outputs.browserUserPoolId;

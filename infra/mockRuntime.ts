@@ -9,6 +9,15 @@ import * as pulumi from '@pulumi/pulumi';
 export const MOCK_ACCOUNT = '123456789012';
 const MOCK_REGION = 'us-east-1';
 
+/**
+ * Config every mocked run starts from, under the caller's own: the keys that have no usable default because only the
+ * user can know them (the browser's host name and certificate).
+ */
+export const EXAMPLE_CONFIG: Record<string, unknown> = {
+  browserDomain: 'photos.example.com',
+  browserCertificateArn: `arn:aws:acm:us-east-1:${MOCK_ACCOUNT}:certificate/0e1d2c3b-4a59-6877-8695-a4b3c2d1e0f9`,
+};
+
 /** One resource the program registered. */
 export interface RecordedResource {
   urn: string;
@@ -88,7 +97,10 @@ export async function startMockRuntime(
   );
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
-      Object.entries(config).map(([k, v]) => [`${project}:${k}`, typeof v === 'string' ? v : JSON.stringify(v)]),
+      Object.entries({ ...EXAMPLE_CONFIG, ...config }).map(([k, v]) => [
+        `${project}:${k}`,
+        typeof v === 'string' ? v : JSON.stringify(v),
+      ]),
     ),
   );
   // The mock monitor hides parents and dependencies from `newResource`; wrap its registration to see them.
@@ -170,6 +182,23 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
         domainName: 'd111111abcdef8.cloudfront.net',
         arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/E2MOCKDIST`,
       };
+    case 'aws:lambda/function:Function':
+      return {
+        ...base,
+        arn: `arn:aws:lambda:${MOCK_REGION}:${MOCK_ACCOUNT}:function:${physical}`,
+        qualifiedArn: `arn:aws:lambda:${MOCK_REGION}:${MOCK_ACCOUNT}:function:${physical}:1`,
+        version: '1',
+      };
+    case 'aws:cognito/userPool:UserPool':
+      return {
+        ...base,
+        id: `${MOCK_REGION}_MockPool1`,
+        endpoint: `cognito-idp.${MOCK_REGION}.amazonaws.com/${MOCK_REGION}_MockPool1`,
+      };
+    case 'aws:cognito/userPoolClient:UserPoolClient':
+      return { ...base, id: '1example23456789abcdefghij' };
+    case 'aws:ec2/vpcEndpoint:VpcEndpoint':
+      return { ...base, prefixListId: `pl-${name.length.toString(16).padStart(8, '0')}` };
     case 'aws:ecs/taskDefinition:TaskDefinition':
       return { ...base, arn: `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:task-definition/${String(inputs.family)}:1` };
     default:

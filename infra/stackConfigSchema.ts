@@ -92,6 +92,12 @@ export const STACK_CONFIG = {
     text('global.anthropic.claude-haiku-5-5'),
     'inference profile the worker calls (global.<modelId> or us./eu./... <modelId>); empty: the model itself, only for models that allow it on demand',
   ),
+  inferenceProfileRegions: def(
+    'array',
+    'Model',
+    list(),
+    'regions a geographic profile (us., eu., apac.) routes to, from its model card; the role is granted exactly these',
+  ),
   quotaRpm: def('integer', 'Model', int(1, 1_000_000, 1000), 'model requests per minute for the whole fleet'),
   quotaTpm: def('integer', 'Model', int(1, 1_000_000_000, 2_000_000), 'model tokens per minute for the whole fleet'),
   quotaOutputBurndown: def(
@@ -130,8 +136,8 @@ export const STACK_CONFIG = {
   assignPublicIp: def(
     'boolean',
     'Network',
-    flag(true),
-    'tasks get a public IP (needed without a NAT gateway; the created VPC has none)',
+    flag(false),
+    'tasks in vpcId get a public IP (only for public subnets without NAT); the created VPC is private, never',
   ),
   // Quota store
   quotaStore: def(
@@ -154,6 +160,7 @@ export const STACK_CONFIG = {
   browser: def('boolean', 'Browser', flag(true), 'deploy the catalogue browser (API Lambda + page on CloudFront)'),
   browserLambdaPath: def('string', 'Browser', text('web/dist-lambda'), 'folder `npm run build:web` writes'),
   browserLambdaHandler: def('string', 'Browser', text('index.handler'), 'handler of the browser API Lambda'),
+  browserEdgePath: def('string', 'Browser', text('web/dist-edge'), 'folder of the sign-in edge bundle (build:web)'),
   browserSitePath: def('string', 'Browser', text('web/public'), 'folder of the static page uploaded to S3'),
   browserPriceClass: def(
     'string',
@@ -161,6 +168,39 @@ export const STACK_CONFIG = {
     z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_100'),
     'CloudFront price class',
   ),
+  browserDomain: def(
+    'string',
+    'Browser',
+    text(),
+    "the browser's host name (e.g. photos.example.com; point it at the distribution); required with browser",
+  ),
+  browserCertificateArn: def(
+    'string',
+    'Browser',
+    text(),
+    'ACM certificate for browserDomain, in us-east-1 (CloudFront enforces TLS 1.2 only with its own certificate)',
+  ),
+  browserAuth: def(
+    'string',
+    'Browser',
+    z.enum(['cognito', 'oidc']).default('cognito'),
+    'who signs in: cognito (a user pool the stack creates; add users to it) or oidc (your own provider)',
+  ),
+  browserOidcIssuer: def('string', 'Browser', text(), 'with browserAuth oidc: the issuer URL'),
+  browserOidcClientId: def(
+    'string',
+    'Browser',
+    text(),
+    'with browserAuth oidc: a public client (PKCE) whose redirect URI is https://<browserDomain>/auth/callback',
+  ),
+  browserRateLimit: def(
+    'integer',
+    'Browser',
+    int(0, 2_000_000_000, 1000),
+    'WAF: requests per client IP per 5 minutes before it is blocked; 0: no WAF',
+  ),
+  browserApiConcurrency: def('integer', 'Browser', int(1, 1000, 10), 'reserved concurrency of the API Lambda'),
+  browserAccessLogDays: def('integer', 'Browser', int(1, 3650, 90), 'days CloudFront access logs are kept'),
 } satisfies Record<string, KeyDef>;
 
 export type StackConfigKey = keyof typeof STACK_CONFIG;
@@ -211,8 +251,8 @@ function crossFieldIssues(c: StackConfig): ConfigIssue[] {
     add('notificationSuffixes', `"${a}" and "${b}" overlap; S3 rejects overlapping filters`);
   }
   if (Boolean(c.vpcId) !== c.subnetIds.length > 0) add('subnetIds', 'vpcId and subnetIds go together');
-  if (!c.vpcId && !c.assignPublicIp) {
-    add('assignPublicIp', 'the created VPC has no NAT gateway: tasks need a public IP to reach AWS APIs');
+  if (!c.vpcId && c.assignPublicIp) {
+    add('assignPublicIp', 'the created VPC has private subnets only; its tasks reach AWS through VPC endpoints');
   }
   if (c.vpcId && c.quotaStore === 'redis' && c.redisReplicas > 0 && c.subnetIds.length < 2) {
     add('subnetIds', 'Redis replicas (Multi-AZ) need subnets in two availability zones');
@@ -224,5 +264,34 @@ function crossFieldIssues(c: StackConfig): ConfigIssue[] {
   if (c.queueKmsKeyArn && !c.queueKmsKeyArn.startsWith('arn:')) {
     add('queueKmsKeyArn', 'must be a key ARN (the worker role is granted that key only)');
   }
+  return [...issues, ...browserIssues(c), ...modelIssues(c)];
+}
+
+function browserIssues(c: StackConfig): ConfigIssue[] {
+  if (!c.browser) return [];
+  const issues: ConfigIssue[] = [];
+  const add = (variable: StackConfigKey, message: string) => issues.push({ variable, message });
+  const need = 'the browser needs its own name and certificate (sign-in callback, TLS 1.2); or set browser: false';
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(c.browserDomain)) {
+    add('browserDomain', c.browserDomain ? 'is not a host name' : need);
+  }
+  if (!/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(c.browserCertificateArn)) {
+    add('browserCertificateArn', c.browserCertificateArn ? 'must be an ACM certificate ARN in us-east-1' : need);
+  }
+  if (c.browserAuth === 'oidc') {
+    if (!z.url({ protocol: /^https$/ }).safeParse(c.browserOidcIssuer).success) {
+      add('browserOidcIssuer', 'with browserAuth oidc, the https issuer URL');
+    }
+    if (!c.browserOidcClientId) add('browserOidcClientId', 'with browserAuth oidc, the client id');
+  }
   return issues;
+}
+
+/** Geographic profiles route to a fixed set of regions, which the role must name: no region wildcard. */
+function modelIssues(c: StackConfig): ConfigIssue[] {
+  const geographic = c.inferenceProfileId && !c.inferenceProfileId.startsWith('global.');
+  if (geographic && c.inferenceProfileRegions.length === 0) {
+    return [{ variable: 'inferenceProfileRegions', message: `name the regions ${c.inferenceProfileId} routes to` }];
+  }
+  return [];
 }

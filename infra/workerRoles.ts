@@ -1,6 +1,7 @@
 import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { type AwsContext, objectsOf, type Statement, serviceRole } from './iam.ts';
+import { CATALOGUE_TABLE } from '../shared/table.ts';
+import { type AwsContext, indexesOf, objectsOf, type Statement, serviceRole } from './iam.ts';
 import type { StackConfig } from './stackConfigSchema.ts';
 
 /** What the worker's roles grant access to. */
@@ -12,23 +13,41 @@ export interface WorkerGrants {
   table: aws.dynamodb.Table;
   repository: aws.ecr.Repository;
   logGroup: aws.cloudwatch.LogGroup;
+  /** ARN of the secret ECS reads REDIS_URL from at task start. */
+  redisUrlSecret?: pulumi.Output<string>;
 }
 
 /**
- * The Bedrock resources `bedrock:InvokeModel` needs (Converse is authorised as InvokeModel): the foundation model in
- * this region, or with an inference profile the profile itself plus the model in every region the profile routes
- * to (the profile decides the region per request, so the region is a wildcard in that one ARN).
+ * The Bedrock statements `bedrock:InvokeModel` needs (Converse is authorised as InvokeModel), with no region wildcard:
+ * - a foundation model: that model in this region;
+ * - an inference profile: the profile itself, and the model in exactly the regions the profile routes to
+ *   (`inferenceProfileRegions`, from the model card; a `global.` profile uses the region-less model ARN), and only
+ *   when the call comes through this profile (`bedrock:InferenceProfileArn`), so the role cannot call the model
+ *   directly in those regions.
  */
-function bedrockResources(
-  config: Pick<StackConfig, 'modelId' | 'inferenceProfileId'>,
+function bedrockStatements(
+  config: Pick<StackConfig, 'modelId' | 'inferenceProfileId' | 'inferenceProfileRegions'>,
   ctx: AwsContext,
-): pulumi.Output<string>[] {
+): Statement[] {
+  const action = 'bedrock:InvokeModel';
   if (!config.inferenceProfileId) {
-    return [pulumi.interpolate`arn:${ctx.partition}:bedrock:${ctx.region}::foundation-model/${config.modelId}`];
+    const model = pulumi.interpolate`arn:${ctx.partition}:bedrock:${ctx.region}::foundation-model/${config.modelId}`;
+    return [{ Sid: 'DescribeImages', Effect: 'Allow', Action: action, Resource: model }];
   }
+  const profile = pulumi.interpolate`arn:${ctx.partition}:bedrock:${ctx.region}:${ctx.accountId}:inference-profile/${config.inferenceProfileId}`;
+  const regions = config.inferenceProfileId.startsWith('global.') ? [''] : config.inferenceProfileRegions;
+  const models = regions.map(
+    (region) => pulumi.interpolate`arn:${ctx.partition}:bedrock:${region}::foundation-model/${config.modelId}`,
+  );
   return [
-    pulumi.interpolate`arn:${ctx.partition}:bedrock:${ctx.region}:${ctx.accountId}:inference-profile/${config.inferenceProfileId}`,
-    pulumi.interpolate`arn:${ctx.partition}:bedrock:*::foundation-model/${config.modelId}`,
+    { Sid: 'DescribeImagesProfile', Effect: 'Allow', Action: action, Resource: profile },
+    {
+      Sid: 'DescribeImagesThroughProfile',
+      Effect: 'Allow',
+      Action: action,
+      Resource: models,
+      Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profile } },
+    },
   ];
 }
 
@@ -62,9 +81,9 @@ function workerTaskStatements(config: StackConfig, grants: WorkerGrants, ctx: Aw
       Sid: 'Catalogue',
       Effect: 'Allow',
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      Resource: [grants.table.arn, pulumi.interpolate`${grants.table.arn}/index/*`],
+      Resource: [grants.table.arn, ...indexesOf(grants.table.arn, [CATALOGUE_TABLE.byContentIndex.name])],
     },
-    { Sid: 'DescribeImages', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: bedrockResources(config, ctx) },
+    ...bedrockStatements(config, ctx),
   ];
   if (config.queueKmsKeyArn) {
     // Receiving from a KMS-encrypted queue needs Decrypt; sending to the DLQ needs GenerateDataKey.
@@ -98,6 +117,16 @@ function workerExecutionStatements(grants: WorkerGrants): Statement[] {
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       Resource: pulumi.interpolate`${grants.logGroup.arn}:*`,
     },
+    ...(grants.redisUrlSecret
+      ? [
+          {
+            Sid: 'ReadRedisUrl',
+            Effect: 'Allow' as const,
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: grants.redisUrlSecret,
+          },
+        ]
+      : []),
   ];
 }
 

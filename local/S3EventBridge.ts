@@ -54,6 +54,7 @@ const EVENT_NAMES: Record<S3WriteKind, S3EventName> = {
   Copy: 'ObjectCreated:Copy',
   CompleteMultipartUpload: 'ObjectCreated:CompleteMultipartUpload',
   Delete: 'ObjectRemoved:Delete',
+  DeleteMarkerCreated: 'ObjectRemoved:DeleteMarkerCreated',
 };
 
 const BATCH = 10;
@@ -122,6 +123,7 @@ export class S3EventBridge extends EventEmitter<S3EventBridgeEvents> {
       key: write.key,
       size: write.size,
       eTag: write.eTag,
+      versionId: write.versionId,
       sequencer: this.nextSequencer(),
       eventTime: write.time,
       region: this.options.region,

@@ -7,6 +7,7 @@ import { type BuildAppOptions, buildApp } from 'fauxqs';
 import { httpUrl, listenError } from './listen.ts';
 import { installConditionalReads } from './s3Conditionals.ts';
 import { installS3KeyOrderListing } from './s3KeyOrderListing.ts';
+import { installS3Versioning } from './s3Versioning.ts';
 import { type S3StoreInternals, type S3Write, tapS3Writes } from './s3WriteTap.ts';
 
 /**
@@ -103,12 +104,13 @@ export async function startFauxqs(options: FauxqsOptions): Promise<EmbeddedFauxq
     for (const queue of sqsStore.allQueues()) queue.persistence = persistence;
     s3Store.persistence = persistence;
   }
-  tapS3Writes(s3Store, options.onWrite);
-
   const app = buildApp({
     logger: false,
     stores: { sqsStore, snsStore, s3Store } as unknown as NonNullable<BuildAppOptions['stores']>,
   });
+  // Versioning first: the write tap reads the version ids it sets.
+  installS3Versioning(app, s3Store);
+  tapS3Writes(s3Store, options.onWrite);
   installConditionalReads(app, s3Store);
   // fauxqs caps request bodies at 11 MiB (enough for multipart parts), which turns a plain PutObject of a large
   // photo into a 413. S3 takes up to 5 GB in one PUT; we take up to MAX_PUT_BYTES (objects are held in memory).

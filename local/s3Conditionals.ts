@@ -30,6 +30,8 @@ export function installConditionalReads(app: FauxqsApp, store: S3StoreInternals)
     const ifMatch = header(request.headers['if-match']);
     const ifNoneMatch = header(request.headers['if-none-match']);
     if ((method !== 'GET' && method !== 'HEAD') || (ifMatch === undefined && ifNoneMatch === undefined)) return done();
+    // A read of one version is answered, conditions included, by the versioning layer (s3Versioning.ts).
+    if ((request.query as Record<string, unknown> | undefined)?.versionId !== undefined) return done();
     const params = request.params as { bucket?: string; '*'?: string } | undefined;
     const bucket = params?.bucket;
     const key = params?.['*'];

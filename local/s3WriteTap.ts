@@ -4,7 +4,7 @@
  * ETag of the version just written and an order that matches the store's, even for concurrent writes to one key.
  */
 
-export type S3WriteKind = 'Put' | 'Post' | 'Copy' | 'CompleteMultipartUpload' | 'Delete';
+export type S3WriteKind = 'Put' | 'Post' | 'Copy' | 'CompleteMultipartUpload' | 'Delete' | 'DeleteMarkerCreated';
 
 /** One change to one object. `size` and `eTag` (quoted, as S3 stores it) are set for writes only. */
 export interface S3Write {
@@ -13,6 +13,8 @@ export interface S3Write {
   key: string;
   size?: number;
   eTag?: string;
+  /** In a versioned bucket: the version written, the delete marker made, or the version removed. */
+  versionId?: string;
   time: Date;
 }
 
@@ -23,6 +25,8 @@ export interface StoredObject {
   contentLength: number;
   lastModified: Date;
   parts?: unknown[];
+  /** Set by the versioning layer (s3Versioning.ts) in a versioned bucket. */
+  versionId?: string;
 }
 
 interface SpyMessage {
@@ -37,7 +41,14 @@ export interface S3StoreInternals {
   spy?: { addMessage(message: SpyMessage): void };
   putObject(...args: unknown[]): StoredObject;
   completeMultipartUpload(...args: unknown[]): StoredObject;
-  deleteObject(bucket: string, key: string): void;
+  /** In a versioned bucket (s3Versioning.ts) it says what it did: a delete marker and its version id. */
+  deleteObject(bucket: string, key: string): { versionId?: string; deleteMarker?: boolean } | undefined;
+  /** Present once versioning is installed: removes one version for good. */
+  deleteObjectVersion?(
+    bucket: string,
+    key: string,
+    versionId: string,
+  ): { versionId?: string; deleteMarker?: boolean } | undefined;
   /** Throws NoSuchBucket / NoSuchKey (an S3Error with statusCode 404). */
   headObject(bucket: string, key: string): StoredObject;
   createBucket(name: string): void;
@@ -83,6 +94,7 @@ export function tapS3Writes(store: S3StoreInternals, onWrite: (write: S3Write) =
       key: obj.key,
       size: obj.contentLength,
       eTag: obj.etag,
+      versionId: obj.versionId,
       time: obj.lastModified,
     });
     return obj;
@@ -100,6 +112,7 @@ export function tapS3Writes(store: S3StoreInternals, onWrite: (write: S3Write) =
       key: obj.key,
       size: obj.contentLength,
       eTag: obj.etag,
+      versionId: obj.versionId,
       time: obj.lastModified,
     });
     return obj;
@@ -107,11 +120,23 @@ export function tapS3Writes(store: S3StoreInternals, onWrite: (write: S3Write) =
 
   const deleteObject = store.deleteObject.bind(store);
   store.deleteObject = (bucket: string, key: string) => {
-    inside(() => deleteObject(bucket, key));
+    const change = inside(() => deleteObject(bucket, key)) || undefined;
     // S3 answers 204 to a DELETE whether or not the key existed; we notify either way (a tombstone for a key never
     // catalogued is harmless, a missed removal is not).
-    push({ kind: 'Delete', bucket, key, time: new Date() });
+    const kind = change?.deleteMarker ? 'DeleteMarkerCreated' : 'Delete';
+    push({ kind, bucket, key, versionId: change?.versionId, time: new Date() });
+    return change;
   };
+
+  const deleteObjectVersion = store.deleteObjectVersion?.bind(store);
+  if (deleteObjectVersion) {
+    store.deleteObjectVersion = (bucket: string, key: string, versionId: string) => {
+      const change = inside(() => deleteObjectVersion(bucket, key, versionId));
+      // A delete by version id is an ObjectRemoved:Delete naming that version (also when it was a delete marker).
+      if (change) push({ kind: 'Delete', bucket, key, versionId, time: new Date() });
+      return change;
+    };
+  }
 
   store.spy = {
     addMessage: (m) => {

@@ -1,5 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
+import type { Config } from '../shared/config.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { AwsClients } from '../worker/index.ts';
+import type { DryRunSettings } from './backfill/dryRun.ts';
 import {
   BackfillOptions,
   type BackfillOptionsInput,
@@ -7,7 +11,8 @@ import {
   IMAGE_SUFFIXES,
   parseByteSize,
 } from './backfill/options.ts';
-import type { ProgressMode } from './backfill/progress.ts';
+import type { ProgressMode, ProgressReporter } from './backfill/progress.ts';
+import { RETRY_REJECTED_FLAGS, RETRY_REJECTED_HELP, retryRejectedInput } from './backfill/retryRejected.ts';
 
 const HELP = `Usage: npm run backfill -- --bucket NAME [options]
 
@@ -24,10 +29,7 @@ Selection
   --no-skip-catalogued      enqueue them anyway (the worker still skips them, without a model call)
   --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
                             model, prompt or schema), with reprocess: true; keys with no item are not enqueued
-  --retry-rejected          enqueue only the keys whose catalogue item is rejected, with reprocess: true (after a
-                            fix: another model, a larger MAX_TOKENS_RETRY...)
-  --reason CODE             with --retry-rejected: only items rejected for CODE (e.g. MODEL_REFUSED,
-                            MODEL_OUTPUT_TRUNCATED); repeatable
+${RETRY_REJECTED_HELP}
 
 Run
   --dry-run                 count, estimate tokens, cost and time; enqueue nothing
@@ -64,8 +66,7 @@ const OPTIONS = {
   'skip-catalogued': { type: 'boolean' },
   'no-skip-catalogued': { type: 'boolean' },
   'reprocess-stale': { type: 'boolean' },
-  'retry-rejected': { type: 'boolean' },
-  reason: { type: 'string', multiple: true },
+  ...RETRY_REJECTED_FLAGS,
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
   rate: { type: 'string' },
@@ -112,15 +113,25 @@ function bytes(name: string, text: string | undefined): number | undefined {
   }
 }
 
-async function main(): Promise<number> {
-  const { values: v, positionals } = parseCommandLine(process.argv.slice(2), OPTIONS, HELP);
+/** The command line, checked: the run's options and what only the CLI decides (files, progress, dry run). */
+interface Invocation {
+  options: BackfillOptions;
+  progressMode: ProgressMode;
+  checkpointFile: string;
+  censusFile: string;
+  /** Set for --dry-run: its own options. */
+  dryRun?: DryRunSettings;
+}
+
+/** Parses and checks argv; a usage error exits 2 with the reason. */
+function parseInvocation(argv: string[]): Invocation {
+  const { values: v, positionals } = parseCommandLine(argv, OPTIONS, HELP);
   if (positionals.length > 0) usage(`unexpected argument: ${positionals[0]}`);
   if (!v.bucket) usage('--bucket is required');
   const progressMode = (v.progress ?? 'auto') as ProgressMode;
   if (!['auto', 'bar', 'json', 'none'].includes(progressMode)) usage('--progress must be auto, bar, json or none');
   if ((v['price-input'] === undefined) !== (v['price-output'] === undefined))
     usage('give both --price-input and --price-output');
-
   const input: BackfillOptionsInput = {
     bucket: v.bucket,
     prefixes: v.prefix,
@@ -135,122 +146,155 @@ async function main(): Promise<number> {
     pageSize: int('page-size', v['page-size']),
     skipCatalogued: !v['no-skip-catalogued'],
     reprocessStale: v['reprocess-stale'] ?? false,
-    retryRejected: v['retry-rejected'] ?? false,
-    retryReasons: v.reason,
+    ...retryRejectedInput(v),
     resume: !(v.restart || v['no-resume']),
   };
   const checked = BackfillOptions.safeParse(input);
   if (!checked.success)
     usage(checked.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
   const checkpointFile = v.checkpoint ?? defaultCheckpointFile(checked.data);
-  const censusFile = `${checkpointFile.replace(/\.json$/, '')}.census.json`;
+  const dryRun = v['dry-run']
+    ? {
+        sample: int('sample', v.sample),
+        outputTokens: int('output-tokens', v['output-tokens']),
+        calibrate: !v['no-calibrate'],
+        priceInput: money('price-input', v['price-input']),
+        priceOutput: money('price-output', v['price-output']),
+      }
+    : undefined;
+  return {
+    options: checked.data,
+    progressMode,
+    checkpointFile,
+    censusFile: `${checkpointFile.replace(/\.json$/, '')}.census.json`,
+    dryRun,
+  };
+}
 
-  // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
-  const [
-    { loadConfig, requireConfig },
-    { createLogger },
-    { checkModelAtStartup, createClients, destroyClients, loadPrompt },
-  ] = await Promise.all([import('../shared/config.ts'), import('../shared/logger.ts'), import('../worker/index.ts')]);
-  const [
-    { writeFileAtomic },
-    { runDryRun },
-    { createProgressReporter },
-    { formatDryRun, formatSummary },
-    { runBackfill },
-  ] = await Promise.all([
-    import('./backfill/Checkpoint.ts'),
-    import('./backfill/dryRun.ts'),
-    import('./backfill/progress.ts'),
-    import('./backfill/report.ts'),
-    import('./backfill/runBackfill.ts'),
-  ]);
-  const config = loadConfig();
-  const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'backfill' });
-  const prompt = loadPrompt(config);
-  const clients = createClients(config);
+/** The first Ctrl-C or SIGTERM stops the run cleanly (batches in flight finish); a second one quits at once. */
+function stopOnSignals(logger: Logger): AbortController {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++interrupts > 1) process.exit(EXIT.interrupted);
-    logger.warn(
-      { signal },
-      'stopping: letting the batches in flight finish and saving the checkpoint (again to quit now)',
-    );
+    logger.warn({ signal }, 'stopping: the batches in flight finish, the checkpoint is saved (again: quit now)');
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = createProgressReporter(progressMode, logger);
+  return controller;
+}
+
+/** What both kinds of run need, built once the arguments are known to be good. */
+interface Runtime {
+  config: Config;
+  logger: Logger;
+  clients: AwsClients;
+  analysisVersion: string;
+  promptText: string;
+  signal: AbortSignal;
+  progress: ProgressReporter;
+}
+
+async function main(): Promise<number> {
+  const invocation = parseInvocation(process.argv.slice(2));
+  // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
+  const [{ loadConfig }, { createLogger }, worker, { createProgressReporter }] = await Promise.all([
+    import('../shared/config.ts'),
+    import('../shared/logger.ts'),
+    import('../worker/index.ts'),
+    import('./backfill/progress.ts'),
+  ]);
+  const config = loadConfig();
+  const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'backfill' });
+  const prompt = worker.loadPrompt(config);
+  const clients = worker.createClients(config);
+  const { signal } = stopOnSignals(logger);
+  const progress = createProgressReporter(invocation.progressMode, logger);
+  const runtime = { config, logger, clients, analysisVersion: prompt.analysisVersion, promptText: prompt.text };
   try {
-    if (v['dry-run']) {
-      // The preview prices a model: say now, not after the listing, if it cannot be used (exit 3).
-      await checkModelAtStartup(config, clients.bedrock, logger, prompt.text);
-      const report = await runDryRun(
-        {
-          ...checked.data,
-          sample: int('sample', v.sample),
-          outputTokens: int('output-tokens', v['output-tokens']),
-          calibrate: !v['no-calibrate'],
-          priceInput: money('price-input', v['price-input']),
-          priceOutput: money('price-output', v['price-output']),
-        },
-        {
-          s3: clients.s3,
-          doc: clients.doc,
-          tableName: config.tableName,
-          analysisVersion: prompt.analysisVersion,
-          model: config.model,
-          prompt: prompt.text,
-          image: config.image,
-          quota: config.quota,
-          logger,
-          signal: controller.signal,
-          onProgress: (s) => progress.update(s),
-        },
-      );
-      progress.stop();
-      if (report.complete) {
-        await writeFileAtomic(
-          censusFile,
-          `${JSON.stringify({ listed: report.counts.listed, at: new Date().toISOString() })}\n`,
-        );
-      }
-      process.stdout.write(`${formatDryRun(report)}\n${JSON.stringify({ dryRun: report })}\n`);
-      return report.complete ? EXIT.ok : EXIT.interrupted;
-    }
-    const queue = requireConfig(config, ['queueUrl']);
-    const summary = await runBackfill(
-      { ...checked.data, checkpointFile },
-      {
-        s3: clients.s3,
-        sqs: clients.sqs,
-        doc: clients.doc,
-        queueUrl: queue.queueUrl,
-        tableName: config.tableName,
-        analysisVersion: prompt.analysisVersion,
-        logger,
-        signal: controller.signal,
-        onProgress: (s) => progress.update(s),
-        expectedListed: await readCensus(censusFile),
-      },
-    );
-    progress.stop();
-    process.stdout.write(`${formatSummary(summary)}\n${JSON.stringify({ backfill: summary })}\n`);
-    if (summary.outcome === 'aborted') return EXIT.interrupted;
-    return summary.run.refused > 0 ? EXIT.failure : EXIT.ok;
+    // The preview prices a model: exit 3 now, before the listing, when it cannot be used.
+    if (invocation.dryRun) await worker.checkModelAtStartup(config, clients.bedrock, logger, prompt.text);
+    return invocation.dryRun
+      ? await dryRun(invocation, invocation.dryRun, { ...runtime, signal, progress })
+      : await enqueue(invocation, { ...runtime, signal, progress });
   } finally {
     progress.stop();
-    destroyClients(clients);
+    worker.destroyClients(clients);
   }
 }
 
-async function readCensus(file: string): Promise<number | undefined> {
-  try {
-    const listed = (JSON.parse(await readFile(file, 'utf8')) as { listed?: unknown }).listed;
-    return typeof listed === 'number' && listed > 0 ? listed : undefined;
-  } catch {
-    return undefined;
+/** --dry-run: counts and estimates, records the census a later real run shows its progress against. */
+async function dryRun(
+  invocation: Invocation,
+  options: NonNullable<Invocation['dryRun']>,
+  rt: Runtime,
+): Promise<number> {
+  const [{ runDryRun }, { writeFileAtomic }, { formatDryRun }] = await Promise.all([
+    import('./backfill/dryRun.ts'),
+    import('./backfill/Checkpoint.ts'),
+    import('./backfill/report.ts'),
+  ]);
+  const report = await runDryRun(
+    { ...invocation.options, ...options },
+    {
+      s3: rt.clients.s3,
+      doc: rt.clients.doc,
+      tableName: rt.config.tableName,
+      analysisVersion: rt.analysisVersion,
+      model: rt.config.model,
+      prompt: rt.promptText,
+      image: rt.config.image,
+      quota: rt.config.quota,
+      logger: rt.logger,
+      signal: rt.signal,
+      onProgress: (s) => rt.progress.update(s),
+    },
+  );
+  rt.progress.stop();
+  if (report.complete) {
+    const census = { listed: report.counts.listed, at: new Date().toISOString() };
+    await writeFileAtomic(invocation.censusFile, `${JSON.stringify(census)}\n`);
   }
+  process.stdout.write(`${formatDryRun(report)}\n${JSON.stringify({ dryRun: report })}\n`);
+  return report.complete ? EXIT.ok : EXIT.interrupted;
+}
+
+/** The real run: lists, filters and enqueues, resumably. */
+async function enqueue(invocation: Invocation, rt: Runtime): Promise<number> {
+  const [{ requireConfig }, { runBackfill }, { formatSummary }] = await Promise.all([
+    import('../shared/config.ts'),
+    import('./backfill/runBackfill.ts'),
+    import('./backfill/report.ts'),
+  ]);
+  const queue = requireConfig(rt.config, ['queueUrl']);
+  const summary = await runBackfill(
+    { ...invocation.options, checkpointFile: invocation.checkpointFile },
+    {
+      s3: rt.clients.s3,
+      sqs: rt.clients.sqs,
+      doc: rt.clients.doc,
+      queueUrl: queue.queueUrl,
+      tableName: rt.config.tableName,
+      analysisVersion: rt.analysisVersion,
+      logger: rt.logger,
+      signal: rt.signal,
+      onProgress: (s) => rt.progress.update(s),
+      expectedListed: await readCensus(invocation.censusFile),
+    },
+  );
+  rt.progress.stop();
+  process.stdout.write(`${formatSummary(summary)}\n${JSON.stringify({ backfill: summary })}\n`);
+  if (summary.outcome === 'aborted') return EXIT.interrupted;
+  return summary.run.refused > 0 ? EXIT.failure : EXIT.ok;
+}
+
+async function readCensus(file: string): Promise<number | undefined> {
+  const census: unknown = await readFile(file, 'utf8')
+    .then(JSON.parse)
+    .catch(() => undefined);
+  const listed = (census as { listed?: unknown } | undefined)?.listed;
+  return typeof listed === 'number' && listed > 0 ? listed : undefined;
 }
 
 runMain(main);

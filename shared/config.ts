@@ -101,6 +101,14 @@ export const CONFIG_VARIABLES = {
   },
   FLEET_SIZE: { schema: int(1, 10_000).default(1), doc: 'workers sharing the quota when no Redis is reachable' },
   METRICS_PORT: { schema: int(0, 65_535).optional(), doc: 'port of the Prometheus /metrics endpoint; unset: none' },
+  METRICS_HOST: {
+    // Every interface would include a public address, where a task has one: the metrics stay inside.
+    schema: z
+      .string()
+      .refine((h) => !['0.0.0.0', '::', '[::]', '*'].includes(h), 'must name one interface, not all of them')
+      .default('127.0.0.1'),
+    doc: "address of the /metrics endpoint: 127.0.0.1 (the task's sidecars), `private` (the task's private IPv4 address) or an IP",
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     doc: 'log level',
@@ -167,6 +175,8 @@ export interface Config {
     fleetSize: number;
   };
   metricsPort?: number;
+  /** Interface of the metrics endpoint, or `private` for the task's private IPv4 address. */
+  metricsHost: string;
   log: { level: RawConfig['LOG_LEVEL']; format: RawConfig['LOG_FORMAT'] };
   skipSameContent: boolean;
 }
@@ -246,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       fleetSize: r.FLEET_SIZE,
     },
     metricsPort: r.METRICS_PORT,
+    metricsHost: r.METRICS_HOST,
     log: { level: r.LOG_LEVEL, format: r.LOG_FORMAT },
     skipSameContent: r.SKIP_SAME_CONTENT,
   };

@@ -1,30 +1,21 @@
 import { z } from 'zod';
 import { PoisonMessageError } from './errors.ts';
+import { isEventBridgeS3, parseEventBridgeS3 } from './eventBridgeEvent.ts';
+import type { ObjectEvent } from './objectEvent.ts';
+import { classifyS3EventName } from './s3EventTypes.ts';
+import { isS3Sequencer } from './sequencer.ts';
 
 /**
  * The message contracts of the queue, as pure functions. The worker accepts:
- *  1. S3 event notifications (`Records[]`, eventVersion 2.x), ObjectCreated:* and ObjectRemoved:*;
+ *  1. S3 event notifications (`Records[]`, eventVersion 2.x) of every event type: what each type means is decided in
+ *     s3EventTypes.ts (created, removed, unchanged; unknown types are poison);
  *  2. `s3:TestEvent` (sent when notifications are configured): acknowledged and dropped;
- *  3. the same S3 event wrapped by SNS, and the EventBridge "Object Created"/"Object Deleted" shape;
+ *  3. the same S3 event wrapped by SNS, and S3 events delivered by EventBridge (eventBridgeEvent.ts);
  *  4. the backfill message of this project.
  * Anything else is a poison message.
  */
 
-/** One object change, whatever the envelope it came in. Keys are decoded. */
-export interface ObjectEvent {
-  kind: 'created' | 'removed';
-  bucket: string;
-  key: string;
-  eTag?: string;
-  size?: number;
-  versionId?: string;
-  sequencer?: string;
-  eventTime?: string;
-  eventName: string;
-  source: 's3' | 'sns' | 'eventbridge' | 'backfill';
-  /** Backfill only: re-analyse even when the item has this eTag (e.g. after a prompt change). */
-  reprocess?: boolean;
-}
+export type { ObjectEvent } from './objectEvent.ts';
 
 export type ParsedMessage =
   | { kind: 'test' }
@@ -72,9 +63,7 @@ const S3Record = z.object({
   eventVersion: z.string().regex(/^2\.\d+$/, 'eventVersion must be 2.x'),
   eventSource: z.literal('aws:s3'),
   eventTime: z.string().optional(),
-  eventName: z
-    .string()
-    .regex(/^(ObjectCreated|ObjectRemoved):/, 'only ObjectCreated:* and ObjectRemoved:* are handled'),
+  eventName: z.string().min(1),
   s3: z.object({
     bucket: z.object({ name: z.string().min(1) }),
     object: z.object({
@@ -82,31 +71,8 @@ const S3Record = z.object({
       size: z.number().int().min(0).optional(),
       eTag: z.string().optional(),
       versionId: z.string().optional(),
-      sequencer: z
-        .string()
-        .regex(/^[0-9A-Fa-f]+$/, 'sequencer must be hexadecimal')
-        .optional(),
+      sequencer: z.string().optional(),
     }),
-  }),
-});
-
-const EventBridgeS3 = z.object({
-  'detail-type': z.enum(['Object Created', 'Object Deleted']),
-  source: z.literal('aws.s3'),
-  time: z.string().optional(),
-  detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().min(0).optional(),
-      etag: z.string().optional(),
-      'version-id': z.string().optional(),
-      sequencer: z
-        .string()
-        .regex(/^[0-9A-Fa-f]+$/)
-        .optional(),
-    }),
-    reason: z.string().optional(),
   }),
 });
 
@@ -116,40 +82,48 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
+/** One record, or why it cannot be used. */
+function parseS3Record(raw: unknown, source: 's3' | 'sns'): ObjectEvent | string {
+  const r = S3Record.safeParse(raw);
+  if (!r.success) return describeIssues(r.error);
+  const what = classifyS3EventName(r.data.eventName);
+  if (what.action === 'unknown') return what.reason;
+  const o = r.data.s3.object;
+  let key: string;
+  try {
+    key = decodeS3EventKey(o.key);
+  } catch {
+    return `s3.object.key is not valid URL encoding: ${JSON.stringify(o.key)}`;
+  }
+  const sequencer = o.sequencer?.trim() || undefined;
+  // Order matters only for events that change the catalogue; a sequencer that cannot be ordered never will be.
+  if (what.action !== 'unchanged' && sequencer !== undefined && !isS3Sequencer(sequencer)) {
+    return `s3.object.sequencer is not an S3 sequencer (hexadecimal, at most 40 digits): ${JSON.stringify(sequencer)}`;
+  }
+  if (what.action === 'created' && !o.eTag) return 's3.object.eTag is required for ObjectCreated events';
+  return {
+    kind: what.action,
+    bucket: r.data.s3.bucket.name,
+    key,
+    eTag: o.eTag ? normaliseETag(o.eTag) : undefined,
+    size: o.size,
+    // An empty versionId names no version: passing it on would make GetObject fail.
+    versionId: o.versionId || undefined,
+    sequencer: what.action === 'unchanged' ? undefined : sequencer?.toUpperCase(),
+    eventTime: r.data.eventTime,
+    eventName: r.data.eventName,
+    source,
+    ...(what.action === 'removed' ? { deletionType: what.deletionType, lifecycle: what.lifecycle } : {}),
+  };
+}
+
 function parseS3Records(records: unknown[], source: 's3' | 'sns'): ParsedMessage {
   const events: ObjectEvent[] = [];
   const invalid: { index: number; reason: string }[] = [];
   records.forEach((raw, index) => {
-    const r = S3Record.safeParse(raw);
-    if (!r.success) {
-      invalid.push({ index, reason: describeIssues(r.error) });
-      return;
-    }
-    const o = r.data.s3.object;
-    let key: string;
-    try {
-      key = decodeS3EventKey(o.key);
-    } catch {
-      invalid.push({ index, reason: `s3.object.key is not valid URL encoding: ${JSON.stringify(o.key)}` });
-      return;
-    }
-    const created = r.data.eventName.startsWith('ObjectCreated:');
-    if (created && !o.eTag) {
-      invalid.push({ index, reason: 's3.object.eTag is required for ObjectCreated events' });
-      return;
-    }
-    events.push({
-      kind: created ? 'created' : 'removed',
-      bucket: r.data.s3.bucket.name,
-      key,
-      eTag: o.eTag ? normaliseETag(o.eTag) : undefined,
-      size: o.size,
-      versionId: o.versionId,
-      sequencer: o.sequencer?.toUpperCase(),
-      eventTime: r.data.eventTime,
-      eventName: r.data.eventName,
-      source,
-    });
+    const parsed = parseS3Record(raw, source);
+    if (typeof parsed === 'string') invalid.push({ index, reason: parsed });
+    else events.push(parsed);
   });
   if (events.length === 0) {
     throw new PoisonMessageError(`no usable S3 record: ${invalid.map((i) => `#${i.index} ${i.reason}`).join(' | ')}`, {
@@ -180,33 +154,7 @@ function parseObject(body: unknown, source: 's3' | 'sns'): ParsedMessage {
     }
     return parseObject(inner, 'sns');
   }
-  if (o.source === 'aws.s3' && 'detail-type' in o) {
-    const eb = EventBridgeS3.safeParse(o);
-    if (!eb.success) throw new PoisonMessageError(`malformed EventBridge S3 event: ${describeIssues(eb.error)}`);
-    const d = eb.data.detail;
-    const created = eb.data['detail-type'] === 'Object Created';
-    if (created && !d.object.etag)
-      throw new PoisonMessageError('EventBridge Object Created event has no detail.object.etag');
-    return {
-      kind: 'events',
-      invalid: [],
-      events: [
-        {
-          kind: created ? 'created' : 'removed',
-          bucket: d.bucket.name,
-          // EventBridge keys are not URL-encoded.
-          key: d.object.key,
-          eTag: d.object.etag ? normaliseETag(d.object.etag) : undefined,
-          size: d.object.size,
-          versionId: d.object['version-id'],
-          sequencer: d.object.sequencer?.toUpperCase(),
-          eventTime: eb.data.time,
-          eventName: `${eb.data['detail-type']}${d.reason ? `:${d.reason}` : ''}`,
-          source: 'eventbridge',
-        },
-      ],
-    };
-  }
+  if (isEventBridgeS3(o)) return { kind: 'events', invalid: [], events: [parseEventBridgeS3(o)] };
   if (o.type === BACKFILL_MESSAGE_TYPE) {
     const b = BackfillMessage.safeParse(o);
     if (!b.success) throw new PoisonMessageError(`malformed backfill message: ${describeIssues(b.error)}`);

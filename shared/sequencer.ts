@@ -9,10 +9,19 @@ export const SEQ_WIDTH = 40;
 /** The sequence of a write that carries no S3 sequencer (a backfill message): older than any event. */
 export const NO_SEQUENCE = '0'.repeat(SEQ_WIDTH);
 
+/**
+ * True when `sequencer` can be ordered: hexadecimal and at most {@link SEQ_WIDTH} digits. A record whose sequencer
+ * fails this is poison (no retry makes it readable), so messages are checked with this at parse time.
+ */
+export function isS3Sequencer(sequencer: string): boolean {
+  const hex = sequencer.trim();
+  return /^[0-9A-Fa-f]+$/.test(hex) && hex.length <= SEQ_WIDTH;
+}
+
 export function normaliseSequencer(sequencer: string | undefined): string {
   if (!sequencer) return NO_SEQUENCE;
   const hex = sequencer.trim().toUpperCase();
-  if (!/^[0-9A-F]+$/.test(hex) || hex.length > SEQ_WIDTH) {
+  if (!isS3Sequencer(hex)) {
     throw new RangeError(`not an S3 sequencer: ${JSON.stringify(sequencer)}`);
   }
   return hex.padEnd(SEQ_WIDTH, '0');

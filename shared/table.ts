@@ -12,6 +12,17 @@ export const CATALOGUE_TABLE = {
   byContentIndex: { name: 'byContent', partitionKey: 'contentHash', sortKey: 'updatedAt' },
 } as const;
 
+/**
+ * Ids of the short leases the workers take before paying the model (see CatalogueStore.claim) start with this. They
+ * live in the catalogue table but carry no `status`, so no index shows them; a Scan must skip them.
+ */
+export const CLAIM_ID_PREFIX = 'claim#';
+
+/** True for an item of the table that is a worker's lease, not a catalogue item. */
+export function isClaimItem(raw: Record<string, unknown>): boolean {
+  return typeof raw.id === 'string' && raw.id.startsWith(CLAIM_ID_PREFIX);
+}
+
 /** A DynamoDB `CreateTable` input for the catalogue, on-demand billing. */
 export function catalogueCreateTableInput(tableName: string) {
   const t = CATALOGUE_TABLE;

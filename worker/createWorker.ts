@@ -73,7 +73,7 @@ export function createModelGate(config: Config, clients: AwsClients, logger: Log
 }
 
 /** The pipeline's dependencies, wired to AWS (or the local stand-ins) from config. */
-async function createPipeline(
+export async function createPipeline(
   config: Config,
   clients: AwsClients,
   logger: Logger,
@@ -170,7 +170,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const metricsServer =
     config.metricsPort === undefined
       ? undefined
-      : await startMetricsServer(metrics, config.metricsPort, undefined, () => healthOf(gate));
+      : await startMetricsServer(metrics, config.metricsPort, config.metricsHost, () => healthOf(gate));
   let closing: Promise<{ released: number }> | undefined;
   return {
     worker,

@@ -16,24 +16,32 @@ runMain(async () => {
   parseCommandLine(process.argv.slice(2), {}, HELP);
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'worker' });
-  const handle = await createWorker({ config, logger });
-  handle.worker.start();
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn(
-          { signal },
-          'second signal: exiting now; unfinished messages reappear after their visibility timeout',
-        );
-        process.exit(EXIT.interrupted);
-      }
-      stopping = true;
-      logger.info({ signal }, 'signal received: stopping gracefully');
-      handle.close().then(() => resolve(), resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  // Signals are handled from the start: a stop asked for during the start-up check exits cleanly, holding nothing.
+  let stopping = false;
+  let handle: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
   });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn(
+        { signal },
+        'second signal: exiting now; unfinished messages reappear after their visibility timeout',
+      );
+      process.exit(EXIT.interrupted);
+    }
+    stopping = true;
+    logger.info({ signal }, 'signal received: stopping gracefully');
+    if (handle) handle.close().then(stopped, stopped);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  handle = await createWorker({ config, logger });
+  if (stopping) await handle.close();
+  else {
+    handle.worker.start();
+    await done;
+  }
   return EXIT.ok;
 });

@@ -22,9 +22,17 @@ export type FetchResult =
   /** Larger than the configured cap: not fetched. */
   | { status: 'too-large'; size: number };
 
+/** The key's current version, as HeadObject tells it (without a versionId: whatever is current now). */
+export type HeadResult =
+  | { status: 'present'; eTag: string; size: number; lastModified?: string; versionId?: string }
+  /** No current version: never written, deleted, or its current version is a delete marker. */
+  | { status: 'missing' };
+
 export interface ImageSource {
   /** Fetches the bytes, conditional on `ref.eTag` when given. Throws TransientError for passing faults. */
   fetch(ref: ObjectRef, options: { maxBytes: number; signal?: AbortSignal }): Promise<FetchResult>;
+  /** The key's current version (HeadObject). Throws TransientError for passing faults. */
+  head(ref: { bucket: string; key: string }, options?: { signal?: AbortSignal }): Promise<HeadResult>;
 }
 
 /** An image ready for the model. */
@@ -70,6 +78,9 @@ export interface Describer {
 /** Result of a conditional write: `superseded` means a newer or equal result is already stored (not an error). */
 export type WriteResult = 'written' | 'superseded';
 
+/** What identifies the stored version of an item that a writer read: `absent` when there was none. */
+export type ReadToken = 'absent' | { seq: string; updatedAt: string };
+
 export interface CatalogueStore {
   get(id: string): Promise<CatalogueItem | undefined>;
   /**
@@ -87,9 +98,25 @@ export interface CatalogueStore {
   advanceSeq(id: string, eTag: string, seq: string): Promise<WriteResult>;
   /** A catalogued item with these bytes and this analysis version, if any (to reuse its analysis). */
   findByContent(contentHash: string, analysisVersion: string): Promise<CatalogueItem | undefined>;
+  /**
+   * Writes the item (content or tombstone) only when the stored item is still the one the writer read (`expected`),
+   * whatever the sequencers say: the write of an event without a sequencer, after the live object proved it current.
+   */
+  replace(item: CatalogueItem, expected: ReadToken): Promise<WriteResult>;
+  /**
+   * Takes a short lease named `claimId` for `owner` (so that one process, not two, pays the model for the same
+   * content); true when taken (free, expired, or already ours, which renews it). Not an item of the catalogue.
+   */
+  claim(claimId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Gives the lease back, if still ours. */
+  release(claimId: string, owner: string): Promise<void>;
+  /** True when an item other than `exceptId` is catalogued with these bytes (its thumbnail is then still in use). */
+  contentInUse(contentHash: string, exceptId: string): Promise<boolean>;
 }
 
 /** Where the worker keeps the small thumbnails the browser shows. */
 export interface ThumbnailStore {
   put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** Deletes a thumbnail (no error when it is already gone). */
+  delete(key: string): Promise<void>;
 }

@@ -1,9 +1,12 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { type AwsContext, objectsOf, policyDocument, serviceRole } from '../iam.ts';
-import { privateBucket } from '../privateBucket.ts';
+import { CATALOGUE_TABLE } from '../../shared/table.ts';
+import { type AwsContext, indexesOf, objectsOf, serviceRole } from '../iam.ts';
+import { bucketPolicy, privateBucket } from '../privateBucket.ts';
 import { siteObjects } from '../siteFiles.ts';
 import type { StackConfig } from '../stackConfigSchema.ts';
+import { accessLogs, rateLimit, securityHeaders } from './browser/protection.ts';
+import { type SignIn, signIn } from './browser/signIn.ts';
 import { childOptions } from './childOptions.ts';
 
 /** AWS-managed CloudFront policies (fixed, documented ids, the same in every account). */
@@ -24,47 +27,66 @@ export interface CatalogueBrowserArgs {
  * The catalogue browser: a read-only API Lambda (Node 22) behind a function URL, and the static page in a private
  * bucket, both reachable only through one CloudFront distribution (`/api/*` to the function, the rest to the page).
  * The function URL uses AWS_IAM auth and CloudFront signs its requests with an origin access control, so the URL
- * cannot be called around CloudFront; the bucket likewise admits only this distribution.
+ * cannot be called around CloudFront; the bucket likewise admits only this distribution. Every behaviour runs the
+ * sign-in (Lambda@Edge, viewer request) before CloudFront serves anything, and sends the security headers; viewers
+ * use the team's own name and certificate (TLS 1.2+); a WAF rate limit and access logs watch the door.
  */
 export class CatalogueBrowser extends pulumi.ComponentResource {
   readonly api: aws.lambda.Function;
   readonly apiUrl: aws.lambda.FunctionUrl;
   readonly siteBucket: aws.s3.Bucket;
   readonly distribution: aws.cloudfront.Distribution;
-  /** The page's address: `https://<distribution>.cloudfront.net`. */
+  /** The page's address: `https://<browserDomain>`. */
   readonly url: pulumi.Output<string>;
+  /** Where the browserDomain DNS record must point (CNAME or alias). */
+  readonly distributionDomain: pulumi.Output<string>;
+  readonly signIn: SignIn;
+  readonly accessLogBucket: aws.s3.Bucket;
 
   constructor(name: string, args: CatalogueBrowserArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('image-catalogue:index:CatalogueBrowser', name, {}, opts);
     const child = childOptions(this, opts);
+    // Lambda@Edge, the WAF for CloudFront and CloudFront's log delivery only exist in us-east-1.
+    const usEast1 = new aws.Provider(`${name}-us-east-1`, { region: 'us-east-1' }, child);
+    this.signIn = signIn(name, { config: args.config, ctx: args.ctx, usEast1 }, child);
     const { api, apiUrl } = apiFunction(name, args, child);
     this.api = api;
     this.apiUrl = apiUrl;
-    const site = privateBucket(`${name}-site`, { forceDestroy: true }, child);
+    const site = privateBucket(`${name}-site`, { forceDestroy: true, ownPolicy: true }, child);
     siteObjects(`${name}-site`, { bucket: site.bucket, dir: args.config.browserSitePath }, child);
     this.siteBucket = site.bucket;
-    this.distribution = distribution(name, { config: args.config, siteBucket: site.bucket, apiUrl }, child);
-    allowCdnToInvoke(name, { api, distribution: this.distribution }, child);
-    new aws.s3.BucketPolicy(
-      `${name}-site-policy`,
+    this.distribution = distribution(
+      name,
       {
-        bucket: site.bucket.id,
-        policy: policyDocument([
-          {
-            Sid: 'PageFromTheDistribution',
-            Effect: 'Allow',
-            Principal: { Service: 'cloudfront.amazonaws.com' },
-            Action: 's3:GetObject',
-            Resource: objectsOf(site.bucket.arn),
-            Condition: { StringEquals: { 'AWS:SourceArn': this.distribution.arn } },
-          },
-        ]),
+        config: args.config,
+        siteBucket: site.bucket,
+        apiUrl,
+        signIn: this.signIn,
+        headers: securityHeaders(name, { thumbnailBucket: args.thumbnailBucket }, child),
+        waf: rateLimit(name, { config: args.config, usEast1 }, child),
       },
-      // A policy naming a service principal is not "public", but apply it after the public-access block all the same.
-      { ...child, dependsOn: [site.publicAccessBlock] },
+      child,
     );
-    this.url = pulumi.interpolate`https://${this.distribution.domainName}`;
-    this.registerOutputs({ galleryUrl: this.url });
+    this.accessLogBucket = accessLogs(name, { ...args, usEast1, distribution: this.distribution }, child);
+    allowCdnToInvoke(name, { api, distribution: this.distribution }, child);
+    bucketPolicy(
+      `${name}-site`,
+      site,
+      [
+        {
+          Sid: 'PageFromTheDistribution',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Action: 's3:GetObject',
+          Resource: objectsOf(site.bucket.arn),
+          Condition: { StringEquals: { 'AWS:SourceArn': this.distribution.arn } },
+        },
+      ],
+      child,
+    );
+    this.url = pulumi.output(`https://${args.config.browserDomain}`);
+    this.distributionDomain = this.distribution.domainName;
+    this.registerOutputs({ galleryUrl: this.url, browserDistributionDomain: this.distributionDomain });
   }
 }
 
@@ -87,7 +109,10 @@ function apiFunction(
           Sid: 'ReadCatalogue',
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
-          Resource: [table.arn, pulumi.interpolate`${table.arn}/index/*`],
+          Resource: [
+            table.arn,
+            ...indexesOf(table.arn, [CATALOGUE_TABLE.byCategoryIndex.name, CATALOGUE_TABLE.byStatusIndex.name]),
+          ],
         },
         {
           Sid: 'PresignImages',
@@ -117,6 +142,8 @@ function apiFunction(
       role: role.arn,
       memorySize: 512,
       timeout: 10,
+      // A ceiling on what a flood (or a bug) can cost: requests past it are throttled, not billed.
+      reservedConcurrentExecutions: config.browserApiConcurrency,
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       environment: {
         variables: {
@@ -155,17 +182,36 @@ function originAccessControl(
   );
 }
 
-/** One distribution: `/api/*` to the function URL (uncached), everything else to the page bucket. */
+/**
+ * One distribution: `/api/*` to the function URL (uncached), everything else to the page bucket; both behaviours
+ * run the sign-in on the viewer request (before the cache: a cached page is never served to a stranger) and send the
+ * security headers.
+ */
 function distribution(
   name: string,
-  args: { config: StackConfig; siteBucket: aws.s3.Bucket; apiUrl: aws.lambda.FunctionUrl },
+  args: {
+    config: StackConfig;
+    siteBucket: aws.s3.Bucket;
+    apiUrl: aws.lambda.FunctionUrl;
+    signIn: SignIn;
+    headers: aws.cloudfront.ResponseHeadersPolicy;
+    waf?: aws.wafv2.WebAcl;
+  },
   opts: pulumi.CustomResourceOptions,
 ): aws.cloudfront.Distribution {
+  const guarded = {
+    lambdaFunctionAssociations: [
+      { eventType: 'viewer-request', lambdaArn: args.signIn.edgeFunction.qualifiedArn, includeBody: false },
+    ],
+    responseHeadersPolicyId: args.headers.id,
+  };
   return new aws.cloudfront.Distribution(
     `${name}-cdn`,
     {
       enabled: true,
       comment: 'image-catalogue browser',
+      aliases: [args.config.browserDomain],
+      webAclId: args.waf?.arn,
       defaultRootObject: 'index.html',
       priceClass: args.config.browserPriceClass,
       httpVersion: 'http2and3',
@@ -195,6 +241,7 @@ function distribution(
         cachedMethods: ['GET', 'HEAD'],
         cachePolicyId: CACHING_OPTIMIZED,
         compress: true,
+        ...guarded,
       },
       orderedCacheBehaviors: [
         {
@@ -207,10 +254,16 @@ function distribution(
           cachePolicyId: CACHING_DISABLED,
           originRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
           compress: true,
+          ...guarded,
         },
       ],
       restrictions: { geoRestriction: { restrictionType: 'none' } },
-      viewerCertificate: { cloudfrontDefaultCertificate: true },
+      // CloudFront's own *.cloudfront.net certificate accepts TLS 1.0 whatever is asked: a certificate of ours it is.
+      viewerCertificate: {
+        acmCertificateArn: args.config.browserCertificateArn,
+        sslSupportMethod: 'sni-only',
+        minimumProtocolVersion: 'TLSv1.2_2021',
+      },
     },
     opts,
   );

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { policyDocument } from '../iam.ts';
+import { policyDocument, tlsOnly } from '../iam.ts';
 import { queueVisibilityTimeoutSeconds } from '../rules.ts';
 import type { StackConfig } from '../stackConfigSchema.ts';
 import { childOptions } from './childOptions.ts';
@@ -8,8 +8,13 @@ import { childOptions } from './childOptions.ts';
 const DAY = 86_400;
 /** S3 event notifications are up to 64 KB; 256 KiB is the SQS default and leaves room for several records. */
 const MAX_MESSAGE_SIZE = 262_144;
-/** The events the worker handles: every create and every delete. */
-const NOTIFICATION_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'];
+/**
+ * The events that change what the catalogue shows: every create and every delete. S3 reports a delete made by a
+ * Lifecycle expiration rule as `s3:LifecycleExpiration:*`, never as `s3:ObjectRemoved:*` (Amazon S3 User Guide, "Event
+ * notification types and destinations"), so both are subscribed. Byte-preserving types (tags, ACL, restore,
+ * transitions) would only be acknowledged as `ignored`: not subscribed.
+ */
+const NOTIFICATION_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'];
 
 export interface EventQueueArgs {
   config: StackConfig;
@@ -28,6 +33,7 @@ export class EventQueue extends pulumi.ComponentResource {
   readonly dlq: aws.sqs.Queue;
   readonly redriveAllow: aws.sqs.RedriveAllowPolicy;
   readonly queuePolicy: aws.sqs.QueuePolicy;
+  readonly dlqPolicy: aws.sqs.QueuePolicy;
   readonly notification: aws.s3.BucketNotification;
 
   constructor(name: string, args: EventQueueArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -45,6 +51,12 @@ export class EventQueue extends pulumi.ComponentResource {
       child,
     );
     this.queuePolicy = s3SendPolicy(name, { queue, bucket: args.bucket, accountId: args.accountId }, child);
+    // Nothing but IAM principals of this account use the DLQ; its policy only refuses plain HTTP.
+    this.dlqPolicy = new aws.sqs.QueuePolicy(
+      `${name}-dlq-policy`,
+      { queueUrl: dlq.url, policy: policyDocument([tlsOnly('sqs', [dlq.arn])]) },
+      child,
+    );
     this.notification = bucketNotification(
       name,
       { config: args.config, bucket: args.bucket, queue, queuePolicy: this.queuePolicy },
@@ -96,6 +108,7 @@ function s3SendPolicy(
     {
       queueUrl: args.queue.url,
       policy: policyDocument([
+        tlsOnly('sqs', [args.queue.arn]),
         {
           Sid: 'S3EventsFromTheImageBucket',
           Effect: 'Allow',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../stackConfigSchema.ts';
@@ -17,13 +18,17 @@ export interface QuotaStoreArgs {
  * plain ioredis client and multi-key Lua scripts work without hash tags, which ElastiCache Serverless (always
  * clustered) would need. TLS in transit and encryption at rest; reachable only from the workers' security group.
  * No snapshots: the token bucket is recreated empty after a restart by design, so there is nothing to keep.
+ * Redis AUTH: a random token, set on the replication group and kept, inside the whole `rediss://:token@host` URL, in
+ * a Secrets Manager secret that ECS hands to the workers as REDIS_URL (never a plain environment value).
  */
 export class QuotaStore extends pulumi.ComponentResource {
   readonly replicationGroup: aws.elasticache.ReplicationGroup;
   readonly securityGroup: aws.ec2.SecurityGroup;
   readonly subnetGroup: aws.elasticache.SubnetGroup;
-  /** `rediss://` (TLS) URL of the primary, for the workers' REDIS_URL. */
+  /** `rediss://` (TLS) URL of the primary, without the token: for people. */
   readonly url: pulumi.Output<string>;
+  /** The secret holding the URL with the AUTH token: the workers' REDIS_URL. */
+  readonly urlSecret: aws.secretsmanager.Secret;
 
   constructor(name: string, args: QuotaStoreArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('image-catalogue:index:QuotaStore', name, {}, opts);
@@ -46,11 +51,25 @@ export class QuotaStore extends pulumi.ComponentResource {
       },
       child,
     );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-redis-from-workers`,
+      {
+        securityGroupId: network.workerSecurityGroup.id,
+        referencedSecurityGroupId: securityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: REDIS_PORT,
+        toPort: REDIS_PORT,
+        description: 'Redis (TLS) to the quota store',
+      },
+      child,
+    );
     const subnetGroup = new aws.elasticache.SubnetGroup(
       `${name}-redis`,
       { description: 'image-catalogue quota store', subnetIds: network.subnetIds },
       child,
     );
+    // Made here once: `ignoreChanges` keeps the first value on later runs (the program cannot read it back).
+    const authToken = pulumi.secret(randomBytes(32).toString('hex'));
     const replicas = config.redisReplicas;
     const replicationGroup = new aws.elasticache.ReplicationGroup(
       `${name}-redis`,
@@ -64,15 +83,31 @@ export class QuotaStore extends pulumi.ComponentResource {
         automaticFailoverEnabled: replicas > 0,
         multiAzEnabled: replicas > 0,
         transitEncryptionEnabled: true,
+        authToken,
         atRestEncryptionEnabled: true,
         subnetGroupName: subnetGroup.name,
         securityGroupIds: [securityGroup.id],
         snapshotRetentionLimit: 0,
         applyImmediately: true,
       },
-      child,
+      { ...child, ignoreChanges: ['authToken'] },
     );
     const url = pulumi.interpolate`rediss://${replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`;
+    this.urlSecret = new aws.secretsmanager.Secret(
+      `${name}-redis-url`,
+      { description: 'image-catalogue quota store: rediss:// URL with the AUTH token (the workers REDIS_URL)' },
+      child,
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-redis-url`,
+      {
+        secretId: this.urlSecret.id,
+        secretString: pulumi.secret(
+          pulumi.interpolate`rediss://:${authToken}@${replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`,
+        ),
+      },
+      { ...child, ignoreChanges: ['secretString'] },
+    );
     this.replicationGroup = replicationGroup;
     this.securityGroup = securityGroup;
     this.subnetGroup = subnetGroup;

@@ -17,9 +17,9 @@ export interface WorkerFleetArgs {
   ctx: AwsContext;
   network: Network;
   /** What the task role may touch (the repository and log group are the fleet's own). */
-  grants: Omit<WorkerGrants, 'repository' | 'logGroup'>;
-  /** The quota store's URL, when there is one. */
-  redisUrl?: pulumi.Output<string>;
+  grants: Omit<WorkerGrants, 'repository' | 'logGroup' | 'redisUrlSecret'>;
+  /** The secret holding the quota store's URL with its AUTH token, when there is one. */
+  redisUrlSecret?: aws.secretsmanager.Secret;
 }
 
 /**
@@ -48,7 +48,16 @@ export class WorkerFleet extends pulumi.ComponentResource {
     this.logGroup = new aws.cloudwatch.LogGroup(`${worker}-logs`, { retentionInDays: config.logRetentionDays }, child);
     const roles = workerRoles(
       worker,
-      { config, ctx, grants: { ...grants, repository: this.repository, logGroup: this.logGroup } },
+      {
+        config,
+        ctx,
+        grants: {
+          ...grants,
+          repository: this.repository,
+          logGroup: this.logGroup,
+          redisUrlSecret: args.redisUrlSecret?.arn,
+        },
+      },
       child,
     );
     this.taskRole = roles.taskRole;
@@ -120,7 +129,6 @@ function containerEnvironment(args: WorkerFleetArgs): pulumi.Output<Array<{ name
       TABLE_NAME: grants.table.name,
       THUMBNAIL_BUCKET: grants.thumbnailBucket.bucket,
       AWS_REGION: args.ctx.region,
-      ...(args.redisUrl ? { REDIS_URL: args.redisUrl } : {}),
     })
     .apply((vars) =>
       Object.entries(vars)
@@ -153,6 +161,8 @@ function taskDefinition(
           image: fleet.image,
           essential: true,
           environment: containerEnvironment(args),
+          // ECS reads the secret at task start (execution role) and hands it over as a variable.
+          secrets: args.redisUrlSecret ? [{ name: 'REDIS_URL', valueFrom: args.redisUrlSecret.arn }] : [],
           stopTimeout: STOP_TIMEOUT_SECONDS,
           // An init process forwards SIGTERM to node and reaps children (sharp's worker threads stay in-process).
           linuxParameters: { initProcessEnabled: true },

@@ -4,13 +4,13 @@ import { itemId } from '../../shared/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { CatalogueLookup } from './CatalogueLookup.ts';
 import type { CheckpointState, CheckpointWriter } from './Checkpoint.ts';
-import { addCounts, type Counts, emptyCounts, totalSkipped } from './counts.ts';
+import { addCounts, type Counts, emptyCounts } from './counts.ts';
 import { type Classification, type ListedObject, objectFilter } from './filter.ts';
 import { listShard } from './listShard.ts';
 import { backfillMessageBody } from './messageBody.ts';
 import { type BackfillOptions, modeOf } from './options.ts';
 import { type Decision, decideCatalogued, type Mode, toUnits, type Unit } from './pagePlan.ts';
-import type { ProgressSnapshot } from './progress.ts';
+import { type ProgressSnapshot, progressSnapshot } from './progress.ts';
 import type { BatchEntry, RefusedEntry } from './QueueSender.ts';
 import { Semaphore } from './Semaphore.ts';
 import { ShardProgress } from './ShardProgress.ts';
@@ -99,35 +99,10 @@ export class BackfillRun {
     await Promise.all(Array.from({ length: Math.min(this.o.listConcurrency, queue.length) }, worker));
   }
 
+  /** How far the run is; `base` is what earlier runs of the checkpoint committed. */
   snapshot(elapsedMs: number, base: Counts, expectedListed?: number): ProgressSnapshot {
-    const seconds = Math.max(elapsedMs / 1000, 0.001);
-    const listed = base.listed + this.sent.listed;
-    const ranges = this.state.shards.length;
-    const rangesDone = this.rangesDone;
-    const fraction = expectedListed
-      ? Math.min(1, listed / Math.max(1, expectedListed))
-      : ranges === 0
-        ? 1
-        : rangesDone / ranges;
-    const listedPerSecond = this.sent.listed / seconds;
-    let etaSeconds: number | undefined;
-    if (expectedListed && listedPerSecond > 0) etaSeconds = Math.max(0, expectedListed - listed) / listedPerSecond;
-    else if (!expectedListed && fraction > 0) etaSeconds = (seconds * (1 - fraction)) / fraction;
-    return {
-      elapsedMs,
-      listed,
-      matched: base.matched + this.sent.matched,
-      enqueued: base.enqueued + this.sent.enqueued,
-      skipped: totalSkipped(base) + totalSkipped(this.sent),
-      enqueuedBytes: base.enqueuedBytes + this.sent.enqueuedBytes,
-      rangesDone,
-      ranges,
-      expectedListed,
-      listedPerSecond,
-      enqueuedPerSecond: this.sent.enqueued / seconds,
-      fraction,
-      etaSeconds,
-    };
+    const ranges = { done: this.rangesDone, all: this.state.shards.length };
+    return progressSnapshot({ elapsedMs, base, sent: this.sent, ranges, expectedListed });
   }
 
   private async runShard(shard: Shard): Promise<void> {

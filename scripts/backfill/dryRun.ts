@@ -16,8 +16,7 @@ import { type Counts, emptyCounts } from './counts.ts';
 import { defaultRequestModel, imageTokens, meanAndSd, type RequestModel, relativeMargin95 } from './estimate.ts';
 import type { ListedObject } from './filter.ts';
 import { readImageSize } from './imageHeader.ts';
-import { BackfillOptions, type BackfillOptionsInput, modeOf, normalisePrefixes } from './options.ts';
-import type { Mode } from './pagePlan.ts';
+import { BackfillOptions, type BackfillOptionsInput, type Mode, modeOf, normalisePrefixes } from './options.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import { Semaphore } from './Semaphore.ts';
 import { planShards } from './shards.ts';
@@ -91,11 +90,43 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
   const started = performance.now();
   const o = BackfillOptions.parse({ ...input, checkpointFile: undefined, limit: undefined });
   const prefixes = normalisePrefixes(o.prefixes);
-  const sampleSize = input.sample ?? 200;
+  const listing = await countAndSample(o, prefixes, input.sample ?? 200, deps, started);
+  const reads = await readSample(listing.sample, o.bucket, input.headerConcurrency ?? 16, deps);
+  const requestModel = await chooseRequestModel(input, deps);
+  const answered = reads.filter((r) => r.ok).length;
+  return {
+    bucket: o.bucket,
+    prefixes,
+    mode: modeOf(o),
+    counts: listing.counts,
+    complete: listing.complete,
+    sample: {
+      size: listing.sample.length,
+      read: answered,
+      unreadable: reads.length - answered,
+      wholeObjectReads: reads.filter((r) => r.whole).length,
+      bytesRead: reads.reduce((a, r) => a + r.bytesRead, 0),
+    },
+    requestModel,
+    ...estimate(reads, listing.counts.enqueued, requestModel, input, deps),
+    elapsedMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * The same listing, filters and catalogue lookups as a real run, sending nothing: what would be enqueued, and a
+ * uniform random sample of it (reservoir sampling: one pass, whatever its size).
+ */
+async function countAndSample(
+  o: BackfillOptions,
+  prefixes: string[],
+  sampleSize: number,
+  deps: DryRunDeps,
+  started: number,
+): Promise<{ counts: Counts; complete: boolean; sample: ListedObject[] }> {
   const random = deps.random ?? Math.random;
   const needLookup = o.skipCatalogued || o.reprocessStale || o.retryRejected;
   if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or reprocessStale');
-
   const shards = await planShards(deps.s3, { ...o, prefixes, signal: deps.signal });
   const state = newCheckpointState(o, { queueUrl: '(dry run)', analysisVersion: deps.analysisVersion }, shards);
   const sample: ListedObject[] = [];
@@ -106,7 +137,6 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
     lookup: needLookup && deps.doc ? new CatalogueLookup({ doc: deps.doc, tableName: deps.tableName }) : undefined,
     analysisVersion: deps.analysisVersion,
     logger: deps.logger,
-    // Reservoir sampling: a uniform sample of everything that would be enqueued, in one pass, whatever its size.
     onTake: (obj) => {
       seen++;
       if (sample.length < sampleSize) sample.push(obj);
@@ -129,30 +159,51 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
     deps.signal?.removeEventListener('abort', onAbort);
   }
   if (run.error !== undefined) throw run.error;
+  return { counts: run.sent, complete: state.shards.every((s) => s.done), sample };
+}
 
-  const gate = new Semaphore(input.headerConcurrency ?? 16);
-  const reads = await Promise.all(
+interface SampleRead {
+  tokens: number;
+  ok: boolean;
+  bytesRead: number;
+  whole: boolean;
+}
+
+/** Reads the pixel size of each sampled image from its header, and the image tokens the worker's copy would cost. */
+function readSample(
+  sample: readonly ListedObject[],
+  bucket: string,
+  concurrency: number,
+  deps: DryRunDeps,
+): Promise<SampleRead[]> {
+  const gate = new Semaphore(concurrency);
+  return Promise.all(
     sample.map((obj) =>
       gate.run(async () => {
-        if (obj.size > deps.image.maxBytes) return { obj, tokens: 0, ok: false, bytesRead: 0, whole: false };
-        const r = await readImageSize(deps.s3, o.bucket, obj.key, obj.size, deps.image.maxBytes, deps.signal);
+        if (obj.size > deps.image.maxBytes) return { tokens: 0, ok: false, bytesRead: 0, whole: false };
+        const r = await readImageSize(deps.s3, bucket, obj.key, obj.size, deps.image.maxBytes, deps.signal);
         const tokens = r.ok ? imageTokens(r.width, r.height, deps.image.maxEdge) : 0;
-        return { obj, tokens, ok: r.ok, bytesRead: r.bytesRead, whole: r.ok && r.fullRead };
+        return { tokens, ok: r.ok, bytesRead: r.bytesRead, whole: r.ok && r.fullRead };
       }),
     ),
   );
+}
 
-  const requestModel = await chooseRequestModel(input, deps);
-  const n = run.sent.enqueued;
+/** Tokens, cost and time of enqueuing `n` images like the sample, at the configured price and quota. */
+function estimate(
+  reads: readonly SampleRead[],
+  n: number,
+  requestModel: RequestModel,
+  input: DryRunSettings,
+  deps: DryRunDeps,
+): Pick<DryRunReport, 'perImage' | 'tokens' | 'cost' | 'time'> {
   // An unreadable image or one over IMAGE_MAX_BYTES is rejected by the worker before any model call: no tokens.
   const perSampleInput = reads.map((r) => (r.ok ? r.tokens + requestModel.overheadTokens : 0));
-  const answered = reads.filter((r) => r.ok).length;
-  const answeredShare = reads.length === 0 ? 1 : answered / reads.length;
+  const answeredShare = reads.length === 0 ? 1 : reads.filter((r) => r.ok).length / reads.length;
   const meanImage = meanAndSd(reads.filter((r) => r.ok).map((r) => r.tokens)).mean;
   const inputTotal = Math.round(meanAndSd(perSampleInput).mean * n);
   const requests = Math.round(n * answeredShare);
   const outputTotal = requests * requestModel.outputTokens;
-
   const price =
     input.priceInput !== undefined && input.priceOutput !== undefined
       ? { inputPerMillion: input.priceInput, outputPerMillion: input.priceOutput, batchFactor: 0.5 }
@@ -162,25 +213,12 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
   const minutesByRequests = requests / (q.rpm * q.target);
   const minutesByTokens = (inputTotal + outputTotal * q.outputBurndown) / (q.tpm * q.target);
   return {
-    bucket: o.bucket,
-    prefixes,
-    mode: modeOf(o),
-    counts: run.sent,
-    complete: state.shards.every((s) => s.done),
-    sample: {
-      size: sample.length,
-      read: answered,
-      unreadable: reads.length - answered,
-      wholeObjectReads: reads.filter((r) => r.whole).length,
-      bytesRead: reads.reduce((a, r) => a + r.bytesRead, 0),
-    },
     perImage: {
       imageTokens: Math.round(meanImage),
       overheadTokens: requestModel.overheadTokens,
       inputTokens: Math.round(meanImage + requestModel.overheadTokens),
       outputTokens: requestModel.outputTokens,
     },
-    requestModel,
     tokens: {
       input: inputTotal,
       output: outputTotal,
@@ -207,7 +245,6 @@ export async function runDryRun(input: BackfillOptionsInput & DryRunSettings, de
       binding: minutesByTokens > minutesByRequests ? 'tokens' : 'requests',
       minutes: Math.max(minutesByRequests, minutesByTokens),
     },
-    elapsedMs: Math.round(performance.now() - started),
   };
 }
 

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Logger } from '../../shared/logger.ts';
+import { type Counts, totalSkipped } from './counts.ts';
 
 /** How far a run is, as reported every second or so. */
 export interface ProgressSnapshot {
@@ -21,6 +22,46 @@ export interface ProgressSnapshot {
   fraction: number;
   /** Seconds left at the current rate; undefined until there is a rate. */
   etaSeconds?: number;
+}
+
+/**
+ * The snapshot of a run: `base` committed by earlier runs of the checkpoint plus what this run `sent`. The fraction
+ * and ETA follow the listing against the census when there is one, else the share of key ranges finished.
+ */
+export function progressSnapshot(input: {
+  elapsedMs: number;
+  base: Counts;
+  sent: Counts;
+  ranges: { done: number; all: number };
+  expectedListed?: number;
+}): ProgressSnapshot {
+  const { elapsedMs, base, sent, ranges, expectedListed } = input;
+  const seconds = Math.max(elapsedMs / 1000, 0.001);
+  const listed = base.listed + sent.listed;
+  const fraction = expectedListed
+    ? Math.min(1, listed / Math.max(1, expectedListed))
+    : ranges.all === 0
+      ? 1
+      : ranges.done / ranges.all;
+  const listedPerSecond = sent.listed / seconds;
+  let etaSeconds: number | undefined;
+  if (expectedListed && listedPerSecond > 0) etaSeconds = Math.max(0, expectedListed - listed) / listedPerSecond;
+  else if (!expectedListed && fraction > 0) etaSeconds = (seconds * (1 - fraction)) / fraction;
+  return {
+    elapsedMs,
+    listed,
+    matched: base.matched + sent.matched,
+    enqueued: base.enqueued + sent.enqueued,
+    skipped: totalSkipped(base) + totalSkipped(sent),
+    enqueuedBytes: base.enqueuedBytes + sent.enqueuedBytes,
+    rangesDone: ranges.done,
+    ranges: ranges.all,
+    expectedListed,
+    listedPerSecond,
+    enqueuedPerSecond: sent.enqueued / seconds,
+    fraction,
+    etaSeconds,
+  };
 }
 
 export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';

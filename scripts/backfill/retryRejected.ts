@@ -23,3 +23,18 @@ export function decideRejected(
   if (reasons?.length && !reasons.includes(item?.reasonCode ?? '')) return 'otherReason';
   return undefined;
 }
+
+/** The command-line flags of this mode, merged into the backfill CLI's own. */
+export const RETRY_REJECTED_FLAGS = {
+  'retry-rejected': { type: 'boolean' },
+  reason: { type: 'string', multiple: true },
+} as const;
+
+/** The lines of `npm run backfill -- --help` about this mode. */
+export const RETRY_REJECTED_HELP = `  --retry-rejected          after a fix, enqueue only the keys whose catalogue item is rejected (reprocess: true)
+  --reason CODE             with --retry-rejected: only items rejected for CODE (e.g. MODEL_REFUSED); repeatable`;
+
+/** The options of this mode from the parsed flags. */
+export function retryRejectedInput(values: { 'retry-rejected'?: boolean; reason?: string[] }) {
+  return { retryRejected: values['retry-rejected'] ?? false, retryReasons: values.reason };
+}

@@ -7,8 +7,14 @@ import { CatalogueLookup } from './CatalogueLookup.ts';
 import { type CheckpointState, CheckpointWriter, newCheckpointState, readCheckpoint } from './Checkpoint.ts';
 import { type Counts, emptyCounts } from './counts.ts';
 import { CheckpointError } from './errors.ts';
-import { BackfillOptions, type BackfillOptionsInput, modeOf, normalisePrefixes, selectionHash } from './options.ts';
-import type { Mode } from './pagePlan.ts';
+import {
+  BackfillOptions,
+  type BackfillOptionsInput,
+  type Mode,
+  modeOf,
+  normalisePrefixes,
+  selectionHash,
+} from './options.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import { QueueSender, type QueueSenderStats } from './QueueSender.ts';
 import { planShards } from './shards.ts';
@@ -73,21 +79,11 @@ export interface BackfillSummary {
 export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDeps): Promise<BackfillSummary> {
   const o = BackfillOptions.parse(input);
   const started = performance.now();
-  const now = () => new Date().toISOString();
   const needLookup = o.skipCatalogued || o.reprocessStale || o.retryRejected;
   if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or reprocessStale');
   const prefixes = normalisePrefixes(o.prefixes);
-  const hash = selectionHash(o);
   const file = o.checkpointFile;
-
-  let state = file && o.resume ? await readCheckpoint(file) : undefined;
-  const resumed = state !== undefined;
-  if (state && state.selectionHash !== hash) {
-    throw new CheckpointError(
-      `checkpoint ${file} was written for other options (${JSON.stringify(state.selection)}); ` +
-        'use --restart to start over, or another --checkpoint',
-    );
-  }
+  const { state, resumed } = await openCheckpoint(o, prefixes, deps);
   const base = {
     bucket: o.bucket,
     prefixes,
@@ -97,47 +93,15 @@ export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDep
     checkpointFile: file,
     resumed,
   };
-  if (state?.complete) {
+  if (state.complete) {
     deps.logger?.info({ checkpoint: file }, 'this backfill is already complete (use --restart to run it again)');
-    return {
-      ...base,
-      outcome: 'already-complete',
-      runs: state.runs,
-      run: emptyCounts(),
-      total: state.committed,
-      uncommitted: 0,
-      refused: [],
-      ranges: state.shards.length,
-      rangesDone: state.shards.length,
-      elapsedMs: 0,
-      listedPerSecond: 0,
-      enqueuedPerSecond: 0,
-      sqs: { calls: 0, retriedEntries: 0, throttles: 0 },
-      batchGetCalls: 0,
-      checkpointWrites: 0,
-      outOfOrderKeys: 0,
-    };
-  }
-  if (state) {
-    state.runs++;
-    if (state.analysisVersion !== deps.analysisVersion) {
-      deps.logger?.warn(
-        { was: state.analysisVersion, now: deps.analysisVersion },
-        'the analysis version changed since the checkpoint',
-      );
-      state.analysisVersion = deps.analysisVersion;
-    }
-    if (state.queueUrl !== deps.queueUrl)
-      deps.logger?.warn({ was: state.queueUrl, now: deps.queueUrl }, 'the queue changed since the checkpoint');
-  } else {
-    const shards = await planShards(deps.s3, { ...o, prefixes, signal: deps.signal });
-    state = newCheckpointState(o, { queueUrl: deps.queueUrl, analysisVersion: deps.analysisVersion }, shards);
+    return alreadyComplete(base, state);
   }
   const committedAtStart = structuredClone(state.committed);
-  const current: CheckpointState = state;
-  const writer = file ? new CheckpointWriter(file, () => ({ ...current, updatedAt: now() })) : undefined;
+  const writer = file
+    ? new CheckpointWriter(file, () => ({ ...state, updatedAt: new Date().toISOString() }))
+    : undefined;
   writer?.request();
-
   const sender = new QueueSender({
     sqs: deps.sqs,
     queueUrl: deps.queueUrl,
@@ -152,7 +116,7 @@ export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDep
     needLookup && deps.doc
       ? new CatalogueLookup({ doc: deps.doc, tableName: deps.tableName, random: deps.random })
       : undefined;
-  const run = new BackfillRun(o, current, {
+  const run = new BackfillRun(o, state, {
     s3: deps.s3,
     sender,
     lookup,
@@ -160,35 +124,19 @@ export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDep
     logger: deps.logger,
     writer,
   });
-  const onAbort = () => run.abort('aborted');
-  if (deps.signal?.aborted) onAbort();
-  deps.signal?.addEventListener('abort', onAbort, { once: true });
-  const report = () =>
-    deps.onProgress?.(run.snapshot(performance.now() - started, committedAtStart, deps.expectedListed));
-  const timer = deps.onProgress ? setInterval(report, deps.progressEveryMs ?? 1000) : undefined;
-  timer?.unref();
-  try {
-    await run.run();
-  } finally {
-    clearInterval(timer);
-    deps.signal?.removeEventListener('abort', onAbort);
-    current.complete = run.error === undefined && current.shards.every((s) => s.done);
-    if (writer) await writer.flush();
-  }
-  report();
-  if (run.error !== undefined) throw run.error;
+  await drive(run, { state, writer, deps, started, committedAtStart });
   const elapsedMs = performance.now() - started;
   const seconds = Math.max(elapsedMs / 1000, 0.001);
-  const committedThisRun = current.committed.enqueued - committedAtStart.enqueued;
+  const committedThisRun = state.committed.enqueued - committedAtStart.enqueued;
   return {
     ...base,
-    outcome: current.complete ? 'complete' : run.stopReason === 'limit' ? 'limit' : 'aborted',
-    runs: current.runs,
+    outcome: state.complete ? 'complete' : run.stopReason === 'limit' ? 'limit' : 'aborted',
+    runs: state.runs,
     run: run.sent,
-    total: current.committed,
+    total: state.committed,
     uncommitted: Math.max(0, run.sent.enqueued - committedThisRun),
     refused: run.refused,
-    ranges: current.shards.length,
+    ranges: state.shards.length,
     rangesDone: run.rangesDone,
     elapsedMs: Math.round(elapsedMs),
     listedPerSecond: Math.round(run.sent.listed / seconds),
@@ -198,4 +146,102 @@ export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDep
     checkpointWrites: writer?.writes ?? 0,
     outOfOrderKeys: run.outOfOrder,
   };
+}
+
+/**
+ * The checkpoint to continue (when resuming and one exists for the same selection) or a new one over freshly
+ * planned key ranges. A checkpoint of other options is refused rather than silently mixed.
+ */
+async function openCheckpoint(
+  o: BackfillOptions,
+  prefixes: string[],
+  deps: BackfillDeps,
+): Promise<{ state: CheckpointState; resumed: boolean }> {
+  const file = o.checkpointFile;
+  const state = file && o.resume ? await readCheckpoint(file) : undefined;
+  if (!state) {
+    const shards = await planShards(deps.s3, { ...o, prefixes, signal: deps.signal });
+    const fresh = newCheckpointState(o, { queueUrl: deps.queueUrl, analysisVersion: deps.analysisVersion }, shards);
+    return { state: fresh, resumed: false };
+  }
+  if (state.selectionHash !== selectionHash(o)) {
+    throw new CheckpointError(
+      `checkpoint ${file} was written for other options (${JSON.stringify(state.selection)}); ` +
+        'use --restart to start over, or another --checkpoint',
+    );
+  }
+  if (state.complete) return { state, resumed: true };
+  state.runs++;
+  if (state.analysisVersion !== deps.analysisVersion) {
+    deps.logger?.warn(
+      { was: state.analysisVersion, now: deps.analysisVersion },
+      'the analysis version changed since the checkpoint',
+    );
+    state.analysisVersion = deps.analysisVersion;
+  }
+  if (state.queueUrl !== deps.queueUrl)
+    deps.logger?.warn({ was: state.queueUrl, now: deps.queueUrl }, 'the queue changed since the checkpoint');
+  return { state, resumed: true };
+}
+
+/** The summary of a run that found its checkpoint already complete: nothing listed, nothing sent. */
+function alreadyComplete(
+  base: Pick<
+    BackfillSummary,
+    'bucket' | 'prefixes' | 'queueUrl' | 'analysisVersion' | 'mode' | 'checkpointFile' | 'resumed'
+  >,
+  state: CheckpointState,
+): BackfillSummary {
+  return {
+    ...base,
+    outcome: 'already-complete',
+    runs: state.runs,
+    run: emptyCounts(),
+    total: state.committed,
+    uncommitted: 0,
+    refused: [],
+    ranges: state.shards.length,
+    rangesDone: state.shards.length,
+    elapsedMs: 0,
+    listedPerSecond: 0,
+    enqueuedPerSecond: 0,
+    sqs: { calls: 0, retriedEntries: 0, throttles: 0 },
+    batchGetCalls: 0,
+    checkpointWrites: 0,
+    outOfOrderKeys: 0,
+  };
+}
+
+/**
+ * Runs to the end, a limit or the abort signal, reporting progress on a timer; whatever happens, marks the state
+ * complete only when every range is done and saves the checkpoint before returning or throwing.
+ */
+async function drive(
+  run: BackfillRun,
+  ctx: {
+    state: CheckpointState;
+    writer?: CheckpointWriter;
+    deps: BackfillDeps;
+    started: number;
+    committedAtStart: Counts;
+  },
+): Promise<void> {
+  const { deps, state } = ctx;
+  const onAbort = () => run.abort('aborted');
+  if (deps.signal?.aborted) onAbort();
+  deps.signal?.addEventListener('abort', onAbort, { once: true });
+  const report = () =>
+    deps.onProgress?.(run.snapshot(performance.now() - ctx.started, ctx.committedAtStart, deps.expectedListed));
+  const timer = deps.onProgress ? setInterval(report, deps.progressEveryMs ?? 1000) : undefined;
+  timer?.unref();
+  try {
+    await run.run();
+  } finally {
+    clearInterval(timer);
+    deps.signal?.removeEventListener('abort', onAbort);
+    state.complete = run.error === undefined && state.shards.every((s) => s.done);
+    if (ctx.writer) await ctx.writer.flush();
+  }
+  report();
+  if (run.error !== undefined) throw run.error;
 }

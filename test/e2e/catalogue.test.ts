@@ -38,8 +38,9 @@ describe('end to end: S3 upload → event → worker → catalogue (fauxqs, dyna
       expect(item.thumbnailKey).toMatch(/^thumbnails\/[0-9a-f]{64}\.webp$/);
       expect(item.inputTokens).toBeGreaterThan(0);
     }
-    // One model call per photo, no more (the stand-in counts what it accepted).
-    expect(system.stack.bedrock?.stats().totals.accepted).toBe(PHOTOS.length);
+    // One model call per photo, no more, plus the worker's one start-up probe of the model (the stand-in counts
+    // what it accepted).
+    expect(system.stack.bedrock?.stats().totals.accepted).toBe(PHOTOS.length + 1);
     const catalogued = system.outcomes.filter((o) => o.outcome === 'catalogued');
     expect(catalogued).toHaveLength(PHOTOS.length);
     // Operators read the same in Prometheus format: outcomes, and the quota limiter every call went through.

@@ -7,8 +7,10 @@ import type {
   DescribeResult,
   Describer,
   FetchResult,
+  HeadResult,
   ImageSource,
   ObjectRef,
+  ReadToken,
   WriteResult,
 } from '../../worker/ports.ts';
 
@@ -49,6 +51,31 @@ export class InMemoryStore implements CatalogueStore {
     s.seq = seq;
     return 'written';
   }
+  async replace(item: CatalogueItem, expected: ReadToken): Promise<WriteResult> {
+    const s = this.items.get(item.id);
+    const ok =
+      expected === 'absent' ? !s : s !== undefined && s.seq === expected.seq && s.updatedAt === expected.updatedAt;
+    return this.write(ok, item);
+  }
+  /** Leases by id: owner and expiry (ms since the epoch), as DynamoCatalogueStore keeps them. */
+  readonly claims = new Map<string, { owner: string; until: number }>();
+  claimsTaken = 0;
+  async claim(claimId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const c = this.claims.get(claimId);
+    const now = Date.now();
+    if (c && c.until >= now && c.owner !== owner) return false;
+    if (!c || c.owner !== owner) this.claimsTaken++;
+    this.claims.set(claimId, { owner, until: now + leaseMs });
+    return true;
+  }
+  async release(claimId: string, owner: string): Promise<void> {
+    if (this.claims.get(claimId)?.owner === owner) this.claims.delete(claimId);
+  }
+  async contentInUse(contentHash: string, exceptId: string): Promise<boolean> {
+    return [...this.items.values()].some(
+      (i) => i.id !== exceptId && i.contentHash === contentHash && i.status === 'catalogued',
+    );
+  }
   private write(ok: boolean, item: CatalogueItem): WriteResult {
     if (!ok) return 'superseded';
     this.writes++;
@@ -62,21 +89,36 @@ export const etagOf = (body: Buffer) => createHash('md5').update(body).digest('h
 /** A bucket in memory: `put` and `remove` change it; fetch honours IfMatch like S3. */
 export class InMemoryBucket implements ImageSource {
   readonly objects = new Map<string, Buffer>();
+  /** ETags set by hand (to match a published sample event); otherwise the MD5 of the bytes, as S3 computes it. */
+  private readonly eTags = new Map<string, string>();
   fetches = 0;
-  put(key: string, body: Buffer): string {
+  heads = 0;
+  put(key: string, body: Buffer, eTag?: string): string {
     this.objects.set(key, body);
-    return etagOf(body);
+    if (eTag) this.eTags.set(key, eTag);
+    else this.eTags.delete(key);
+    return this.eTagOf(key, body);
   }
   remove(key: string) {
     this.objects.delete(key);
+    this.eTags.delete(key);
+  }
+  private eTagOf(key: string, body: Buffer): string {
+    return this.eTags.get(key) ?? etagOf(body);
+  }
+  async head(ref: { key: string }): Promise<HeadResult> {
+    this.heads++;
+    const body = this.objects.get(ref.key);
+    return body ? { status: 'present', eTag: this.eTagOf(ref.key, body), size: body.length } : { status: 'missing' };
   }
   async fetch(ref: ObjectRef, options: { maxBytes: number }): Promise<FetchResult> {
     this.fetches++;
     const body = this.objects.get(ref.key);
     if (!body) return { status: 'missing' };
-    if (ref.eTag && ref.eTag !== etagOf(body)) return { status: 'changed' };
+    const eTag = this.eTagOf(ref.key, body);
+    if (ref.eTag && ref.eTag !== eTag) return { status: 'changed' };
     if (body.length > options.maxBytes) return { status: 'too-large', size: body.length };
-    return { status: 'ok', body, eTag: etagOf(body), size: body.length };
+    return { status: 'ok', body, eTag, size: body.length };
   }
 }
 

@@ -19,6 +19,7 @@ beforeAll(async () => {
     alarmEmail: 'ops@example.com',
     queueKmsKeyArn: KEY,
     inferenceProfileId: PROFILE,
+    inferenceProfileRegions: ['us-east-1', 'us-east-2', 'us-west-2'],
     fargateSpot: true,
     notificationPrefix: 'photos/',
     notificationSuffixes: [],
@@ -77,16 +78,24 @@ describe('ImageCatalogue with every option switched', () => {
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: KEY,
     });
-    expect(task.find((s) => s.Sid === 'DescribeImages')?.Resource).toEqual([
-      `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${PROFILE}`,
-      'arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-5-5',
-    ]);
+    // The profile, and the model in exactly its regions, only through that profile: no region wildcard.
+    const profileArn = `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${PROFILE}`;
+    expect(task.find((s) => s.Sid === 'DescribeImagesProfile')?.Resource).toBe(profileArn);
+    expect(task.find((s) => s.Sid === 'DescribeImagesThroughProfile')).toMatchObject({
+      Resource: ['us-east-1', 'us-east-2', 'us-west-2'].map(
+        (r) => `arn:aws:bedrock:${r}::foundation-model/anthropic.claude-haiku-5-5`,
+      ),
+      Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profileArn } },
+    });
   });
 
   it('filters events by prefix only, and versions the image bucket', () => {
     const note = run.get('aws:s3/bucketNotification:BucketNotification', 'catalogue-events-notification');
     expect(note.inputs.queues).toEqual([
-      expect.objectContaining({ filterPrefix: 'photos/', events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] }),
+      expect.objectContaining({
+        filterPrefix: 'photos/',
+        events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'],
+      }),
     ]);
     expect((note.inputs.queues as Array<Record<string, unknown>>)[0]?.filterSuffix).toBeUndefined();
     const versioning = run.get('aws:s3/bucketVersioning:BucketVersioning', 'catalogue-images-versioning');

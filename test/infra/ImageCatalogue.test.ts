@@ -24,6 +24,8 @@ const T = {
 const statements = (type: string, name: string, field = 'policy') =>
   parseJson<{ Statement: PolicyStatement[] }>(run.get(type, name).inputs[field]).Statement;
 
+const PROFILE_ARN = 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-5-5';
+
 describe('ImageCatalogue with the default config', () => {
   it('exports what a user needs', () => {
     const o = run.outputs;
@@ -33,7 +35,9 @@ describe('ImageCatalogue with the default config', () => {
     expect(o.imageBucketName).toBe(run.get(T.bucket, 'catalogue-images').state.bucket);
     expect(o.tableName).toMatch(/^catalogue-table/);
     expect(o.workerImage).toBe(`${String(o.ecrRepositoryUrl)}:latest`);
-    expect(o.galleryUrl).toBe('https://d111111abcdef8.cloudfront.net');
+    expect(o.galleryUrl).toBe('https://photos.example.com');
+    expect(o.browserDistributionDomain).toBe('d111111abcdef8.cloudfront.net');
+    expect(o.browserUserPoolId).toBe(run.get('aws:cognito/userPool:UserPool', 'catalogue-browser-users').id);
     expect(o.redisUrl).toMatch(/^rediss:\/\/.+:6379$/);
     for (const key of ['thumbnailBucketName', 'clusterName', 'serviceName', 'workerLogGroupName', 'alarmTopicArn']) {
       expect(o[key], key).toEqual(expect.any(String));
@@ -75,22 +79,26 @@ describe('ImageCatalogue with the default config', () => {
     expect(moved.filter((r) => !r.aliasParents.includes(root?.urn ?? '-'))).toEqual([]);
   });
 
-  it('sends every create and remove event of an image suffix to the queue, after the queue policy', () => {
+  it('sends every create and remove event of an image suffix (lifecycle expirations too) to the queue, after the queue policy', () => {
     const queue = run.get(T.queue, 'catalogue-events');
     const note = run.get('aws:s3/bucketNotification:BucketNotification', 'catalogue-events-notification');
     const entries = note.inputs.queues as Array<Record<string, unknown>>;
     expect(note.inputs.bucket).toBe(run.get(T.bucket, 'catalogue-images').id);
     expect(entries.map((e) => e.filterSuffix)).toEqual(DEFAULT_SUFFIXES);
     for (const e of entries) {
-      expect(e).toMatchObject({ queueArn: queue.state.arn, events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] });
+      expect(e).toMatchObject({
+        queueArn: queue.state.arn,
+        events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'],
+      });
       expect(e.filterPrefix).toBeUndefined();
     }
     expect(note.dependencies).toContain(run.get('aws:sqs/queuePolicy:QueuePolicy', 'catalogue-events-s3-policy').urn);
   });
 
   it('lets only S3, for this bucket and account, send to the queue', () => {
-    const [s, ...rest] = statements('aws:sqs/queuePolicy:QueuePolicy', 'catalogue-events-s3-policy');
+    const [tls, s, ...rest] = statements('aws:sqs/queuePolicy:QueuePolicy', 'catalogue-events-s3-policy');
     expect(rest).toEqual([]);
+    expect(tls).toMatchObject({ Sid: 'TlsOnly', Effect: 'Deny', Principal: '*' });
     expect(s).toMatchObject({
       Effect: 'Allow',
       Principal: { Service: 's3.amazonaws.com' },
@@ -143,7 +151,6 @@ describe('ImageCatalogue with the default config', () => {
       DLQ_URL: run.outputs.dlqUrl,
       TABLE_NAME: run.outputs.tableName,
       THUMBNAIL_BUCKET: run.outputs.thumbnailBucketName,
-      REDIS_URL: run.outputs.redisUrl,
       MODEL_ID: 'global.anthropic.claude-haiku-5-5',
       QUOTA_RPM: '1000',
       QUOTA_TPM: '2000000',
@@ -153,11 +160,33 @@ describe('ImageCatalogue with the default config', () => {
       LOG_FORMAT: 'json',
       AWS_REGION: 'us-east-1',
     });
-    // The burndown is the model table's unless configured.
-    expect(env.QUOTA_OUTPUT_BURNDOWN).toBeUndefined();
+    // REDIS_URL carries the AUTH token: ECS reads it from Secrets Manager at start, it is never a plain value.
+    expect(env.REDIS_URL).toBeUndefined();
+    const td = run.get('aws:ecs/taskDefinition:TaskDefinition', 'catalogue-worker').inputs;
+    const secret = run.get('aws:secretsmanager/secret:Secret', 'catalogue-quota-redis-url');
+    expect(parseJson<Array<{ secrets: unknown }>>(td.containerDefinitions)[0]?.secrets).toEqual([
+      { name: 'REDIS_URL', valueFrom: secret.state.arn },
+    ]);
+    const version = run.get('aws:secretsmanager/secretVersion:SecretVersion', 'catalogue-quota-redis-url').inputs;
+    // Under mocks a secret input arrives wrapped: { <signature>, value }.
+    const plain = (v: unknown) => String(v && typeof v === 'object' ? (v as { value: unknown }).value : v);
+    const token = plain(
+      run.get('aws:elasticache/replicationGroup:ReplicationGroup', 'catalogue-quota-redis').inputs.authToken,
+    );
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(plain(version.secretString)).toBe(
+      `rediss://:${token}@master.catalogue-quota-redis-0a1b2c3.abc123.use1.cache.amazonaws.com:6379`,
+    );
+    expect(statements(T.rolePolicy, 'catalogue-worker-execution-policy').find((s) => s.Sid === 'ReadRedisUrl')).toEqual(
+      {
+        Sid: 'ReadRedisUrl',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: secret.state.arn,
+      },
+    );
     // The worker's own schema accepts it: no task will die at start-up on a bad variable.
-    expect(loadConfig(env).queueUrl).toBe(run.outputs.queueUrl);
-    expect(loadConfig(env).quota.outputBurndown).toBe(5);
+    expect(loadConfig({ ...env, REDIS_URL: plain(version.secretString) }).queueUrl).toBe(run.outputs.queueUrl);
   });
 
   it('grants the worker exactly its calls, each on its own resource', () => {
@@ -189,18 +218,22 @@ describe('ImageCatalogue with the default config', () => {
         Sid: 'Catalogue',
         Effect: 'Allow',
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-        Resource: [table, `${table}/index/*`],
+        Resource: [table, `${table}/index/byContent`],
       },
+      // The default model through its global profile: the profile, and the model wherever the profile routes (a
+      // global profile's foundation-model ARN has no region), only through that profile.
       {
-        Sid: 'DescribeImages',
+        Sid: 'DescribeImagesProfile',
         Effect: 'Allow',
         Action: 'bedrock:InvokeModel',
-        // The default model through its global profile: the profile, and the model wherever the profile routes
-        // (a global profile's foundation-model ARN has no region, which the wildcard covers).
-        Resource: [
-          'arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-5-5',
-          'arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-5-5',
-        ],
+        Resource: PROFILE_ARN,
+      },
+      {
+        Sid: 'DescribeImagesThroughProfile',
+        Effect: 'Allow',
+        Action: 'bedrock:InvokeModel',
+        Resource: ['arn:aws:bedrock:::foundation-model/anthropic.claude-haiku-5-5'],
+        Condition: { StringEquals: { 'bedrock:InferenceProfileArn': PROFILE_ARN } },
       },
     ]);
     const execution = statements(T.rolePolicy, 'catalogue-worker-execution-policy');
@@ -209,16 +242,17 @@ describe('ImageCatalogue with the default config', () => {
     );
   });
 
-  it('runs the worker on Fargate in two public subnets of its own VPC, behind no ingress', () => {
+  it('runs the worker on Fargate in two private subnets of its own VPC, behind no ingress', () => {
     const subnets = run.ofType('aws:ec2/subnet:Subnet');
     expect(subnets.map((s) => s.inputs.availabilityZone)).toEqual(['us-east-1a', 'us-east-1b']);
-    const routes = run.get('aws:ec2/routeTable:RouteTable', 'catalogue-net-public').inputs.routes;
-    expect(routes).toEqual([{ cidrBlock: '0.0.0.0/0', gatewayId: 'catalogue-net-igw-id' }]);
+    // No route out: no internet gateway, no NAT; AWS APIs through endpoints only.
+    expect(run.get('aws:ec2/routeTable:RouteTable', 'catalogue-net-private').inputs.routes ?? []).toEqual([]);
+    expect(run.ofType('aws:ec2/internetGateway:InternetGateway')).toEqual([]);
     const service = run.get('aws:ecs/service:Service', 'catalogue-worker').inputs;
     expect(service).toMatchObject({
       launchType: 'FARGATE',
       desiredCount: 1,
-      networkConfiguration: { subnets: subnets.map((s) => s.id), assignPublicIp: true },
+      networkConfiguration: { subnets: subnets.map((s) => s.id), assignPublicIp: false },
       deploymentCircuitBreaker: { enable: true, rollback: true },
     });
     const td = run.get('aws:ecs/taskDefinition:TaskDefinition', 'catalogue-worker').inputs;
@@ -229,6 +263,48 @@ describe('ImageCatalogue with the default config', () => {
       requiresCompatibilities: ['FARGATE'],
     });
     expect(run.get('aws:ec2/securityGroup:SecurityGroup', 'catalogue-net-worker').inputs.ingress ?? []).toEqual([]);
+  });
+
+  it('reaches exactly the AWS APIs the worker calls, through endpoints, and nothing else', () => {
+    const endpoints = run.ofType('aws:ec2/vpcEndpoint:VpcEndpoint');
+    expect(
+      endpoints
+        .map(
+          (e) =>
+            `${String(e.inputs.serviceName).replace('com.amazonaws.us-east-1.', '')} ${String(e.inputs.vpcEndpointType)}`,
+        )
+        .sort(),
+    ).toEqual(
+      [
+        'bedrock Interface',
+        'bedrock-runtime Interface',
+        'dynamodb Gateway',
+        'ecr.api Interface',
+        'ecr.dkr Interface',
+        'logs Interface',
+        's3 Gateway',
+        'secretsmanager Interface',
+        'sqs Interface',
+        'sts Interface',
+      ].sort(),
+    );
+    const worker = run.get('aws:ec2/securityGroup:SecurityGroup', 'catalogue-net-worker');
+    const egress = run
+      .ofType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')
+      .filter((r) => r.inputs.securityGroupId === worker.id)
+      .map(
+        (r) =>
+          `${String(r.inputs.toPort)} ${String(r.inputs.referencedSecurityGroupId ?? r.inputs.prefixListId ?? r.inputs.cidrIpv4)}`,
+      );
+    expect(egress.sort()).toEqual(
+      [
+        '443 catalogue-net-endpoints-id',
+        `443 ${String(run.get('aws:ec2/vpcEndpoint:VpcEndpoint', 'catalogue-net-s3').state.prefixListId)}`,
+        `443 ${String(run.get('aws:ec2/vpcEndpoint:VpcEndpoint', 'catalogue-net-dynamodb').state.prefixListId)}`,
+        '6379 catalogue-quota-redis-id',
+      ].sort(),
+    );
+    expect(worker.inputs.egress ?? []).toEqual([]);
   });
 
   it('admits only the workers to an encrypted Redis', () => {

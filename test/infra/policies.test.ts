@@ -1,11 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bucketViolations,
+  cdnViolations,
   iamViolations,
   networkViolations,
   notificationViolations,
+  publicIpViolations,
   queueViolations,
+  redisViolations,
   tableViolations,
+  tlsOnlyViolations,
   visibilityViolations,
 } from './policyChecks.ts';
 import { runStack, type StackRun } from './stackUnderMocks.ts';
@@ -20,10 +24,10 @@ describe('policies over every resource of the default stack', () => {
   it('registers the resources the checks look at', () => {
     // Guards the checks below against passing vacuously on an empty or partial stack.
     const count = (suffix: string) => run.resources.filter((r) => r.type.endsWith(suffix)).length;
-    expect(count(':Bucket')).toBe(3);
+    expect(count(':Bucket')).toBe(4);
     expect(count('sqs/queue:Queue')).toBe(2);
     expect(count(':Table')).toBe(1);
-    expect(count(':RolePolicy')).toBe(3);
+    expect(count(':RolePolicy')).toBe(4);
     expect(count(':BucketNotification')).toBe(1);
   });
 
@@ -53,6 +57,25 @@ describe('policies over every resource of the default stack', () => {
 
   it('opens no security group to the internet', () => {
     expect(networkViolations(run.resources)).toEqual([]);
+  });
+
+  it('refuses plain HTTP on every bucket and both queues', () => {
+    expect(tlsOnlyViolations(run.resources)).toEqual([]);
+  });
+
+  it('checks the viewer and sends the security headers on every CloudFront behaviour, over TLS 1.2+', () => {
+    expect(run.ofType('aws:cloudfront/distribution:Distribution')).toHaveLength(1);
+    expect(cdnViolations(run.resources)).toEqual([]);
+  });
+
+  it('gives no task a public IP', () => {
+    expect(run.ofType('aws:ecs/service:Service')).toHaveLength(1);
+    expect(publicIpViolations(run.resources)).toEqual([]);
+  });
+
+  it('requires AUTH and TLS on Redis', () => {
+    expect(run.ofType('aws:elasticache/replicationGroup:ReplicationGroup')).toHaveLength(1);
+    expect(redisViolations(run.resources)).toEqual([]);
   });
 
   it('limits every role trust policy to this account', () => {

@@ -80,12 +80,29 @@ function isWildcard(action: unknown): boolean {
   return typeof action === 'string' && (action === '*' || action.endsWith(':*'));
 }
 
+/**
+ * Wildcards in a resource ARN where a narrower form exists: a `*` region or account (name the regions: a profile
+ * routes to a known list; `global.` profiles use the region-less ARN), and `index/*` on a table (name the indexes).
+ */
+function resourceWildcard(resource: unknown): string | undefined {
+  if (typeof resource !== 'string' || !resource.startsWith('arn:')) return undefined;
+  const [, , service, region, account] = resource.split(':');
+  // Lambda@Edge logs in whichever region's edge ran it, to /aws/lambda/us-east-1.<function>: no narrower form exists.
+  const edgeLogs = service === 'logs' && resource.includes(':log-group:/aws/lambda/us-east-1.');
+  if (region?.includes('*') && !edgeLogs) return 'wildcard region';
+  if (account?.includes('*')) return 'wildcard account';
+  if (/:dynamodb:.*\/index\/\*$/.test(resource)) return 'every index (name them)';
+  return undefined;
+}
+
 export function iamViolations(rs: readonly RecordedResource[]): string[] {
   const violations: string[] = [];
   for (const r of rs) {
     for (const statements of policyDocuments(r)) {
       for (const s of statements) {
         const label = `${r.name}/${s.Sid ?? s.Effect}`;
+        // A Deny may be as broad as it likes (the TLS-only statements deny s3:* to everyone): only grants are checked.
+        if (s.Effect === 'Deny') continue;
         if (s.NotAction !== undefined) violations.push(`${label}: NotAction`);
         for (const action of asList(s.Action)) {
           if (isWildcard(action)) violations.push(`${label}: wildcard action ${String(action)}`);
@@ -96,6 +113,10 @@ export function iamViolations(rs: readonly RecordedResource[]): string[] {
         if (identity && s.Effect === 'Allow' && asList(s.Resource).includes('*') && !starAllowed) {
           violations.push(`${label}: Resource "*"`);
         }
+        for (const resource of asList(s.Resource)) {
+          const why = resourceWildcard(resource);
+          if (why) violations.push(`${label}: ${why} in ${String(resource)}`);
+        }
         if (s.Principal === '*' || (s.Principal as Inputs | undefined)?.AWS === '*') {
           violations.push(`${label}: public principal`);
         }
@@ -103,6 +124,96 @@ export function iamViolations(rs: readonly RecordedResource[]): string[] {
     }
   }
   return violations;
+}
+
+/** Whether a statement list denies requests without TLS on every one of `arns`. */
+function deniesPlainHttp(statements: PolicyStatement[], arns: string[]): boolean {
+  const denied = statements
+    .filter((s) => s.Effect === 'Deny' && s.Principal === '*')
+    .filter((s) => String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false')
+    .filter((s) => asList(s.Action).some((a) => a === 's3:*' || a === 'sqs:*' || a === '*'))
+    .flatMap((s) => asList(s.Resource));
+  return arns.every((arn) => denied.includes(arn));
+}
+
+/** Every bucket (and its objects) and every queue refuses requests that do not use TLS. */
+export function tlsOnlyViolations(rs: readonly RecordedResource[]): string[] {
+  const violations: string[] = [];
+  for (const bucket of rs.filter((r) => r.type === 'aws:s3/bucket:Bucket')) {
+    const arn = String(bucket.state.arn);
+    const docs = ofType(rs, ':BucketPolicy')
+      .filter((p) => p.inputs.bucket === bucket.id)
+      .flatMap(policyDocuments);
+    if (!docs.some((d) => deniesPlainHttp(d, [arn, `${arn}/*`]))) violations.push(`${bucket.name}: accepts plain HTTP`);
+  }
+  for (const queue of rs.filter((r) => r.type === 'aws:sqs/queue:Queue')) {
+    const docs = ofType(rs, ':QueuePolicy')
+      .filter((p) => p.inputs.queueUrl === queue.state.url)
+      .flatMap(policyDocuments);
+    if (!docs.some((d) => deniesPlainHttp(d, [String(queue.state.arn)]))) {
+      violations.push(`${queue.name}: accepts plain HTTP`);
+    }
+  }
+  return violations;
+}
+
+/** The headers every answer of the distribution must carry (a policy lacking one is as bad as none). */
+function headersPolicyGaps(policy: RecordedResource | undefined): string[] {
+  if (!policy) return ['no response-headers policy'];
+  const h = (policy.inputs.securityHeadersConfig ?? {}) as Record<string, Inputs | undefined>;
+  const gaps: string[] = [];
+  if (!String(h.contentSecurityPolicy?.contentSecurityPolicy ?? '').includes("frame-ancestors 'none'")) {
+    gaps.push("no CSP with frame-ancestors 'none'");
+  }
+  if (!(Number(h.strictTransportSecurity?.accessControlMaxAgeSec) >= 31_536_000)) gaps.push('no HSTS of a year');
+  if (!h.contentTypeOptions) gaps.push('no nosniff');
+  if (!h.referrerPolicy) gaps.push('no referrer policy');
+  return gaps;
+}
+
+/**
+ * Every behaviour of every distribution checks the viewer's session before anything is served (a Lambda@Edge
+ * viewer-request function) and sends the security headers; viewers need TLS 1.2 or later.
+ */
+export function cdnViolations(rs: readonly RecordedResource[]): string[] {
+  const violations: string[] = [];
+  for (const cdn of ofType(rs, 'cloudfront/distribution:Distribution')) {
+    const behaviours = [cdn.inputs.defaultCacheBehavior, ...asList(cdn.inputs.orderedCacheBehaviors)] as Inputs[];
+    for (const b of behaviours) {
+      const label = `${cdn.name} ${String(b?.pathPattern ?? 'default')}`;
+      const viewerAuth = asList(b?.lambdaFunctionAssociations).some(
+        (a) => (a as Inputs).eventType === 'viewer-request' && Boolean((a as Inputs).lambdaArn),
+      );
+      if (!viewerAuth) violations.push(`${label}: no viewer authentication`);
+      const policy = rs.find((r) => r.type.endsWith(':ResponseHeadersPolicy') && r.id === b?.responseHeadersPolicyId);
+      for (const gap of headersPolicyGaps(policy)) violations.push(`${label}: ${gap}`);
+    }
+    const cert = (cdn.inputs.viewerCertificate ?? {}) as Inputs;
+    if (cert.cloudfrontDefaultCertificate || !String(cert.minimumProtocolVersion ?? '').startsWith('TLSv1.2')) {
+      violations.push(`${cdn.name}: viewers may use TLS older than 1.2`);
+    }
+  }
+  return violations;
+}
+
+/** No worker task gets a public IP, and no subnet hands one out. */
+export function publicIpViolations(rs: readonly RecordedResource[]): string[] {
+  return [
+    ...ofType(rs, 'ecs/service:Service')
+      .filter((s) => (s.inputs.networkConfiguration as Inputs | undefined)?.assignPublicIp === true)
+      .map((s) => `${s.name}: tasks get a public IP`),
+    ...ofType(rs, 'ec2/subnet:Subnet')
+      .filter((s) => s.inputs.mapPublicIpOnLaunch === true)
+      .map((s) => `${s.name}: hands out public IPs`),
+  ];
+}
+
+/** Redis only over TLS and only with a password (AUTH token) or RBAC users. */
+export function redisViolations(rs: readonly RecordedResource[]): string[] {
+  return ofType(rs, 'elasticache/replicationGroup:ReplicationGroup').flatMap((g) => [
+    ...(g.inputs.transitEncryptionEnabled === true ? [] : [`${g.name}: Redis without TLS`]),
+    ...(g.inputs.authToken || asList(g.inputs.userGroupIds).length > 0 ? [] : [`${g.name}: Redis without AUTH`]),
+  ]);
 }
 
 /** The worker's env as a name -> value map, from the task definition's container definitions. */
@@ -155,5 +266,9 @@ export function allViolations(rs: readonly RecordedResource[]): string[] {
     ...tableViolations(rs),
     ...notificationViolations(rs),
     ...networkViolations(rs),
+    ...tlsOnlyViolations(rs),
+    ...cdnViolations(rs),
+    ...publicIpViolations(rs),
+    ...redisViolations(rs),
   ];
 }

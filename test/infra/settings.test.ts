@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
+import { EXAMPLE_CONFIG } from '../../infra/mockRuntime.ts';
 import { readStackConfig } from '../../infra/readStackConfig.ts';
 import { DEFAULT_SUFFIXES, parseStackConfig, STACK_CONFIG } from '../../infra/stackConfigSchema.ts';
 import { ConfigError } from '../../shared/errors.ts';
@@ -14,9 +15,12 @@ function issuesOf(fn: () => unknown): Array<{ variable: string; message: string 
   throw new Error('expected a ConfigError');
 }
 
+/** The browser (on by default) needs a name and a certificate only the user can give. */
+const BROWSER = EXAMPLE_CONFIG as { browserDomain: string; browserCertificateArn: string };
+
 describe('parseStackConfig', () => {
   it('applies the documented defaults', () => {
-    const c = parseStackConfig({});
+    const c = parseStackConfig({ ...BROWSER });
     expect(c).toMatchObject({
       maxReceiveCount: 5,
       quotaStore: 'redis',
@@ -33,13 +37,16 @@ describe('parseStackConfig', () => {
   });
 
   it('reports every bad value at once, each naming its key', () => {
-    const issues = issuesOf(() => parseStackConfig({ maxReceiveCount: 0, quotaStore: 'memcached', subnetIds: 'a' }));
+    const issues = issuesOf(() =>
+      parseStackConfig({ ...BROWSER, maxReceiveCount: 0, quotaStore: 'memcached', subnetIds: 'a' }),
+    );
     expect(issues.map((i) => i.variable).sort()).toEqual(['maxReceiveCount', 'quotaStore', 'subnetIds']);
   });
 
   it('checks the rules between keys', () => {
     const issues = issuesOf(() =>
       parseStackConfig({
+        ...BROWSER,
         minWorkers: 5,
         maxWorkers: 2,
         workerCpu: 1024,
@@ -67,18 +74,22 @@ describe('parseStackConfig', () => {
     );
   });
 
-  it('needs a public IP in the created VPC, and two subnets for Redis replicas in a given one', () => {
-    expect(issuesOf(() => parseStackConfig({ assignPublicIp: false })).map((i) => i.variable)).toEqual([
+  it('gives no public IP in the created VPC, and needs two subnets for Redis replicas in a given one', () => {
+    expect(parseStackConfig({ ...BROWSER }).assignPublicIp).toBe(false);
+    expect(issuesOf(() => parseStackConfig({ ...BROWSER, assignPublicIp: true })).map((i) => i.variable)).toEqual([
       'assignPublicIp',
     ]);
-    const byo = { vpcId: 'vpc-1', subnetIds: ['subnet-1'], redisReplicas: 1 };
+    const byo = { ...BROWSER, vpcId: 'vpc-1', subnetIds: ['subnet-1'], redisReplicas: 1 };
     expect(issuesOf(() => parseStackConfig(byo)).map((i) => i.variable)).toEqual(['subnetIds']);
     expect(parseStackConfig({ ...byo, quotaStore: 'none' }).quotaStore).toBe('none');
   });
 
   it('checks workerEnvironment against the worker schema and the variables the stack owns', () => {
     const messages = issuesOf(() =>
-      parseStackConfig({ workerEnvironment: ['NOPE=1', 'QUEUE_URL=https://x', 'MODEL_TIMEOUT_MS=900000', 'x'] }),
+      parseStackConfig({
+        ...BROWSER,
+        workerEnvironment: ['NOPE=1', 'QUEUE_URL=https://x', 'MODEL_TIMEOUT_MS=900000', 'x'],
+      }),
     ).map((i) => `${i.variable}: ${i.message}`);
     expect(messages).toEqual([
       'workerEnvironment: "x" is not NAME=value',
@@ -86,7 +97,43 @@ describe('parseStackConfig', () => {
       'workerEnvironment: QUEUE_URL is set by the stack; use its config key',
       'workerEnvironment: HANDLER_TIMEOUT_SECONDS: must be at least MODEL_TIMEOUT_MS',
     ]);
-    expect(parseStackConfig({ workerEnvironment: ['LOG_LEVEL=debug'] }).workerEnvironment).toEqual(['LOG_LEVEL=debug']);
+    expect(parseStackConfig({ ...BROWSER, workerEnvironment: ['LOG_LEVEL=debug'] }).workerEnvironment).toEqual([
+      'LOG_LEVEL=debug',
+    ]);
+  });
+});
+
+describe('the browser and model keys', () => {
+  it('needs the browser its own name and an ACM certificate in us-east-1, unless it is off', () => {
+    expect(issuesOf(() => parseStackConfig({})).map((i) => i.variable)).toEqual([
+      'browserDomain',
+      'browserCertificateArn',
+    ]);
+    const wrong = {
+      browserDomain: 'https://x',
+      browserCertificateArn: BROWSER.browserCertificateArn.replace('us-east-1', 'eu-west-1'),
+    };
+    expect(issuesOf(() => parseStackConfig(wrong)).map((i) => i.message)).toEqual([
+      'is not a host name',
+      'must be an ACM certificate ARN in us-east-1',
+    ]);
+    expect(parseStackConfig({ browser: false }).browser).toBe(false);
+  });
+
+  it('needs the issuer and client of the team’s own OIDC provider', () => {
+    const issues = issuesOf(() =>
+      parseStackConfig({ ...BROWSER, browserAuth: 'oidc', browserOidcIssuer: 'http://idp' }),
+    );
+    expect(issues.map((i) => i.variable)).toEqual(['browserOidcIssuer', 'browserOidcClientId']);
+  });
+
+  it('needs the regions of a geographic inference profile, not of a global one', () => {
+    const us = { ...BROWSER, inferenceProfileId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' };
+    expect(issuesOf(() => parseStackConfig(us)).map((i) => i.variable)).toEqual(['inferenceProfileRegions']);
+    expect(parseStackConfig({ ...us, inferenceProfileRegions: ['us-east-1', 'us-east-2', 'us-west-2'] })).toBeTruthy();
+    expect(
+      parseStackConfig({ ...BROWSER, inferenceProfileId: 'global.anthropic.claude-haiku-4-5-20251001-v1:0' }),
+    ).toBeTruthy();
   });
 });
 

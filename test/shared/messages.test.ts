@@ -126,7 +126,28 @@ describe('parseQueueMessage', () => {
     ['{"Records":[{"eventSource":"aws:sqs"}]}', /no usable S3 record/],
     ['{"Type":"Notification","Message":"{oops"}', /SNS notification Message is not JSON/],
     ['{"type":"image-catalogue.backfill","version":2,"bucket":"b","key":"k"}', /malformed backfill message/],
-    [JSON.stringify({ Records: [s3Record('a.jpg', { eventName: 'ObjectRestore:Post' })] }), /ObjectCreated/],
+    [JSON.stringify({ Records: [s3Record('a.jpg', { eventName: 'ObjectArchived:Put' })] }), /not one the catalogue/],
+    [JSON.stringify({ Records: [s3Record('a.jpg', { eventName: 'ReducedRedundancyLostObject' })] }), /data is lost/],
+    [
+      JSON.stringify({
+        Records: [
+          s3Record('a.jpg', {
+            s3: { bucket: { name: 'b' }, object: { key: 'a.jpg', eTag: 'e', sequencer: 'Happy Sequencer' } },
+          }),
+        ],
+      }),
+      /not an S3 sequencer/,
+    ],
+    [
+      JSON.stringify({
+        Records: [
+          s3Record('a.jpg', {
+            s3: { bucket: { name: 'b' }, object: { key: 'a.jpg', eTag: 'e', sequencer: 'A'.repeat(41) } },
+          }),
+        ],
+      }),
+      /at most 40 digits/,
+    ],
     [JSON.stringify({ Records: [s3Record('a.jpg', { eventVersion: '1.0' })] }), /eventVersion/],
   ])('rejects %j as poison with a clear reason', (body, reason) => {
     expect(() => parseQueueMessage(body)).toThrow(PoisonMessageError);

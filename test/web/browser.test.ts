@@ -104,7 +104,7 @@ describe('catalogue browser in Chromium', () => {
         return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
       },
       selector,
-      { timeout: 15_000 },
+      { timeout: 60_000 },
     );
 
   it('shows the newest photos as a grid of thumbnails with summary and category, and loads more', async () => {

@@ -65,6 +65,11 @@ async function api(path, params = {}) {
   }
   const qs = query.toString();
   const response = await fetch(`api/${path}${qs ? `?${qs}` : ''}`, { headers: { accept: 'application/json' } });
+  // The deployed sign-in answers 401 once the session has ended: reload, and the edge shows its sign-in page.
+  if (response.status === 401) {
+    location.reload();
+    throw new Error('your session has ended; sign in again');
+  }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error?.message ?? `${response.status} ${response.statusText}`);
   return body;
@@ -363,6 +368,16 @@ window.addEventListener('popstate', () => {
   if (JSON.stringify(state.filters) !== before) loadPage(true);
 });
 
+/** Behind the deployed sign-in, /auth/me names the viewer and the page offers a sign-out; locally there is none. */
+async function showAccount() {
+  const response = await fetch('auth/me', { headers: { accept: 'application/json' } }).catch(() => undefined);
+  if (!response?.ok) return;
+  const me = await response.json().catch(() => ({}));
+  $('who').textContent = me.email ?? me.name ?? 'Signed in';
+  $('account').hidden = false;
+}
+
 readFiltersFromUrl();
+showAccount();
 loadCategories();
 loadPage(true).then(syncDetailWithHash);

@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -7,8 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { errorName, transient } from '../../shared/awsErrors.ts';
 import { CatalogueItem } from '../../shared/catalogue.ts';
-import { CATALOGUE_TABLE } from '../../shared/table.ts';
-import type { CatalogueStore, WriteResult } from '../ports.ts';
+import { CATALOGUE_TABLE, CLAIM_ID_PREFIX } from '../../shared/table.ts';
+import type { CatalogueStore, ReadToken, WriteResult } from '../ports.ts';
 
 /**
  * The catalogue in DynamoDB. Every write is conditional, so at-least-once, out-of-order delivery converges on the
@@ -94,6 +95,76 @@ export class DynamoCatalogueStore implements CatalogueStore {
     }
   }
 
+  replace(item: CatalogueItem, expected: ReadToken): Promise<WriteResult> {
+    if (expected === 'absent') {
+      return this.conditionalPut(item, {
+        ConditionExpression: 'attribute_not_exists(id)',
+        ExpressionAttributeNames: {},
+        ExpressionAttributeValues: {},
+      });
+    }
+    // seq and updatedAt (ms) together name the version read: every write sets updatedAt, advanceSeq moves seq.
+    return this.conditionalPut(item, {
+      ConditionExpression: '#seq = :seq AND #updatedAt = :updatedAt',
+      ExpressionAttributeNames: { '#seq': 'seq', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':seq': expected.seq, ':updatedAt': expected.updatedAt },
+    });
+  }
+
+  async claim(claimId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { id: CLAIM_ID_PREFIX + claimId, claimOwner: owner, claimUntil: now + leaseMs },
+          ConditionExpression: 'attribute_not_exists(id) OR claimUntil < :now OR claimOwner = :owner',
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return false;
+      throw transient('DynamoDB PutItem (claim)', error, { claimId });
+    }
+  }
+
+  async release(claimId: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { id: CLAIM_ID_PREFIX + claimId },
+          ConditionExpression: 'claimOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      // Already expired and taken by another: nothing of ours to give back.
+      if (errorName(error) === 'ConditionalCheckFailedException') return;
+      throw transient('DynamoDB DeleteItem (claim)', error, { claimId });
+    }
+  }
+
+  async contentInUse(contentHash: string, exceptId: string): Promise<boolean> {
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: CATALOGUE_TABLE.byContentIndex.name,
+          KeyConditionExpression: 'contentHash = :h',
+          FilterExpression: '#id <> :id AND #status = :catalogued',
+          ExpressionAttributeNames: { '#id': 'id', '#status': 'status' },
+          ExpressionAttributeValues: { ':h': contentHash, ':id': exceptId, ':catalogued': 'catalogued' },
+          ProjectionExpression: 'id',
+        }),
+      );
+      return (out.Items?.length ?? 0) > 0;
+    } catch (error) {
+      throw transient('DynamoDB Query (byContent)', error, { contentHash });
+    }
+  }
+
   private async conditionalPut(
     item: CatalogueItem,
     condition: {
@@ -103,7 +174,17 @@ export class DynamoCatalogueStore implements CatalogueStore {
     },
   ): Promise<WriteResult> {
     try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toStored(item), ...condition }));
+      const names = Object.keys(condition.ExpressionAttributeNames).length > 0;
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toStored(item),
+          ConditionExpression: condition.ConditionExpression,
+          // DynamoDB refuses empty maps.
+          ExpressionAttributeNames: names ? condition.ExpressionAttributeNames : undefined,
+          ExpressionAttributeValues: names ? condition.ExpressionAttributeValues : undefined,
+        }),
+      );
       return 'written';
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') return 'superseded';

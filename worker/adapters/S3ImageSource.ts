@@ -1,11 +1,32 @@
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { errorName, httpStatusOf, transient } from '../../shared/awsErrors.ts';
 import { normaliseETag } from '../../shared/messages.ts';
-import type { FetchResult, ImageSource, ObjectRef } from '../ports.ts';
+import type { FetchResult, HeadResult, ImageSource, ObjectRef } from '../ports.ts';
 
 /** Reads image bytes from S3, pinned to the event's content with `IfMatch`. */
 export class S3ImageSource implements ImageSource {
   constructor(private readonly s3: S3Client) {}
+
+  async head(ref: { bucket: string; key: string }, options: { signal?: AbortSignal } = {}): Promise<HeadResult> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }), {
+        abortSignal: options.signal,
+      });
+      return {
+        status: 'present',
+        eTag: normaliseETag(out.ETag ?? ''),
+        size: out.ContentLength ?? 0,
+        lastModified: out.LastModified?.toISOString(),
+        versionId: out.VersionId,
+      };
+    } catch (error) {
+      // A key whose current version is a delete marker answers 404 too (with x-amz-delete-marker: true).
+      const status = httpStatusOf(error);
+      const name = errorName(error);
+      if (status === 404 || name === 'NotFound' || name === 'NoSuchKey') return { status: 'missing' };
+      throw transient('S3 HeadObject', error, { bucket: ref.bucket, key: ref.key });
+    }
+  }
 
   async fetch(ref: ObjectRef, options: { maxBytes: number; signal?: AbortSignal }): Promise<FetchResult> {
     let out: GetObjectCommandOutput;

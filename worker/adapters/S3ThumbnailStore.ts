@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { transient } from '../../shared/awsErrors.ts';
 import type { ThumbnailStore } from '../ports.ts';
 
@@ -22,6 +22,15 @@ export class S3ThumbnailStore implements ThumbnailStore {
       );
     } catch (error) {
       throw transient('S3 PutObject (thumbnail)', error, { bucket: this.bucket, key });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      // S3 answers 204 whether or not the key exists.
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      throw transient('S3 DeleteObject (thumbnail)', error, { bucket: this.bucket, key });
     }
   }
 }

@@ -1,8 +1,9 @@
 import type { CatalogueItem } from '../../shared/catalogue.ts';
 import { searchTextOf } from '../../shared/catalogue.ts';
 import { ImageRejectedError } from '../../shared/errors.ts';
-import type { DescribeResult, FetchResult } from '../ports.ts';
-import { type EventContext, nowIso, type PreparedForModel, type Result } from './deps.ts';
+import type { FetchResult } from '../ports.ts';
+import { type Analysis, analyse } from './analysis.ts';
+import { type EventContext, nowIso, type PreparedForModel, type Result, writeContent } from './deps.ts';
 import { superseded } from './records.ts';
 
 /**
@@ -18,6 +19,15 @@ export async function catalogueObject(ctx: EventContext, signal?: AbortSignal): 
   if (event.size !== undefined && event.size > deps.maxBytes) {
     throw new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(event.size, deps.maxBytes));
   }
+  return fetchAndCatalogue(ctx, signal);
+}
+
+/**
+ * Fetches the bytes the event names (IfMatch its eTag), prepares and describes them, and writes the item the way the
+ * event's ordering allows (`ctx.write`). The lease taken before the model call is held until the item is written.
+ */
+export async function fetchAndCatalogue(ctx: EventContext, signal?: AbortSignal): Promise<Result> {
+  const { event, deps } = ctx;
   const fetched = await deps.source.fetch(
     { bucket: event.bucket, key: event.key, eTag: event.eTag, versionId: event.versionId },
     { maxBytes: deps.maxBytes, signal },
@@ -26,16 +36,21 @@ export async function catalogueObject(ctx: EventContext, signal?: AbortSignal): 
   ctx.size = fetched.size;
   const prepared = await deps.prepare(fetched.body);
   const analysis = await analyse(ctx, prepared, signal);
-  const thumbnailKey = await storeThumbnail(ctx, prepared, analysis.twin);
-  const item = catalogued(ctx, fetched, prepared, analysis, thumbnailKey);
-  const written = await deps.store.putContent(item);
-  const spent = {
-    inputTokens: analysis.described.usage.inputTokens,
-    outputTokens: analysis.described.usage.outputTokens,
-    modelCalls: analysis.described.attempts,
-    ...(analysis.twin ? { reused: true } : {}),
-  };
-  return written === 'written' ? { outcome: 'catalogued', ...spent } : superseded(spent);
+  if ('outcome' in analysis) return analysis;
+  try {
+    const thumbnailKey = await storeThumbnail(ctx, prepared, analysis.twin);
+    const item = catalogued(ctx, fetched, prepared, analysis, thumbnailKey);
+    const written = await writeContent(ctx, item);
+    const spent = {
+      inputTokens: analysis.described.usage.inputTokens,
+      outputTokens: analysis.described.usage.outputTokens,
+      modelCalls: analysis.described.attempts,
+      ...(analysis.twin ? { reused: true } : {}),
+    };
+    return written === 'written' ? { outcome: 'catalogued', ...spent } : superseded(spent);
+  } finally {
+    await analysis.release?.();
+  }
 }
 
 /** Skip (same content, same analysis) or stale (an older event than the stored one): no fetch, no tokens. */
@@ -71,39 +86,6 @@ function notFetched(ctx: EventContext, fetched: Exclude<FetchResult, { status: '
   }
   ctx.size = fetched.size;
   throw new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(fetched.size, ctx.deps.maxBytes));
-}
-
-interface Analysis {
-  described: DescribeResult;
-  /** The item whose analysis was reused (identical bytes under another key), if any. */
-  twin?: CatalogueItem;
-}
-
-/** The description: reused from identical bytes already catalogued (when enabled), else from the model. */
-async function analyse(ctx: EventContext, prepared: PreparedForModel, signal?: AbortSignal): Promise<Analysis> {
-  const { deps } = ctx;
-  const twin = deps.reuseSameContent
-    ? await deps.store.findByContent(prepared.contentHash, deps.prompt.analysisVersion)
-    : undefined;
-  if (twin?.summary && twin.category && twin.labels && twin.sensitive) {
-    const description = {
-      summary: twin.summary,
-      category: twin.category,
-      labels: twin.labels.map(({ name, box }) => ({ name, box })),
-      sensitive: twin.sensitive,
-      text: twin.text ?? '',
-    };
-    return {
-      described: {
-        description,
-        usage: { inputTokens: 0, outputTokens: 0 },
-        modelId: twin.modelId ?? 'unknown',
-        attempts: 0,
-      },
-      twin,
-    };
-  }
-  return { described: await deps.describer.describe({ image: prepared.image, prompt: deps.prompt.text, signal }) };
 }
 
 async function storeThumbnail(
@@ -159,7 +141,7 @@ function catalogued(
   };
 }
 
-function tooLarge(size: number, max: number): string {
+export function tooLarge(size: number, max: number): string {
   return `object is ${size} bytes, over the ${max}-byte limit (IMAGE_MAX_BYTES)`;
 }
 

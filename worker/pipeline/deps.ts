@@ -1,6 +1,7 @@
 import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
 import type { ObjectEvent } from '../../shared/messages.ts';
-import type { CatalogueStore, Describer, ImageSource, PreparedImage, ThumbnailStore } from '../ports.ts';
+import type { CatalogueStore, Describer, ImageSource, PreparedImage, ThumbnailStore, WriteResult } from '../ports.ts';
+import type { ClaimOptions } from './claim.ts';
 import type { Outcome } from './outcome.ts';
 
 /** What the image step gives the pipeline (see worker/image/prepare.ts). */
@@ -25,6 +26,8 @@ export interface PipelineDeps {
   maxBytes: number;
   /** Reuse the analysis of identical bytes already catalogued under another key (SKIP_SAME_CONTENT). Default off. */
   reuseSameContent?: boolean;
+  /** The lease taken before a model call (see claim.ts); its defaults are there. */
+  claim?: ClaimOptions;
   now?: () => Date;
 }
 
@@ -46,6 +49,16 @@ export interface EventContext {
   existing?: CatalogueItem;
   /** The object's size as fetched, once fetched. */
   size?: number;
+  /**
+   * The conditional write this event's ordering allows. Default: `store.putContent` (ordered by sequencer); an event
+   * that follows the live object writes with `store.replace` on the item it read (followLiveObject.ts).
+   */
+  write?: (item: CatalogueItem) => Promise<WriteResult>;
+}
+
+/** Writes a content item (catalogued or rejected) the way the event's ordering allows. */
+export function writeContent(ctx: EventContext, item: CatalogueItem): Promise<WriteResult> {
+  return ctx.write ? ctx.write(item) : ctx.deps.store.putContent(item);
 }
 
 export function nowIso(deps: PipelineDeps): string {

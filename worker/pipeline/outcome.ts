@@ -4,17 +4,20 @@
  * - skipped: already catalogued with the same content and analysis version (no tokens spent);
  * - stale: the object changed or vanished since the event, or a newer result is stored; a newer event handles it;
  * - removed: tombstone written;
+ * - ignored: the event leaves the bytes as they were (tags, ACL, restore, storage class, tier, replication), or a
+ *   removal concerned a version that is not the current one (the key still has a current version): acknowledged;
  * - rejected: not a usable image; stored as a `rejected` item with the reason;
  * - retry: throttled or a passing fault; the message is left for redelivery;
  * - failed: a retry budget ran out; SQS redelivers, then the DLQ keeps it.
  */
-export type OutcomeKind = 'catalogued' | 'skipped' | 'stale' | 'removed' | 'rejected' | 'retry' | 'failed';
+export type OutcomeKind = 'catalogued' | 'skipped' | 'stale' | 'removed' | 'ignored' | 'rejected' | 'retry' | 'failed';
 
 export const OUTCOME_KINDS: readonly OutcomeKind[] = [
   'catalogued',
   'skipped',
   'stale',
   'removed',
+  'ignored',
   'rejected',
   'retry',
   'failed',

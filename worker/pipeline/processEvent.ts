@@ -4,14 +4,16 @@ import { normaliseSequencer } from '../../shared/sequencer.ts';
 import { catalogueObject } from './catalogueObject.ts';
 import type { EventContext, PipelineDeps, Result } from './deps.ts';
 import { outcomeOfError } from './errorOutcome.ts';
+import { followLiveObject } from './followLiveObject.ts';
 import type { Outcome } from './outcome.ts';
-import { removeObject, writeRejection } from './records.ts';
+import { writeRejection } from './records.ts';
+import { removeObject } from './removeObject.ts';
 
 export type { PipelineDeps, PreparedForModel } from './deps.ts';
 
 /**
  * One object event through the pipeline: read the item → skip if this content is already catalogued → GetObject
- * with IfMatch → prepare → describe → conditional write. Expected results are returned as an {@link Outcome};
+ * with IfMatch → prepare → describe → conditional write (see {@link dispatch} for which ordering applies). Expected results are returned as an {@link Outcome};
  * only an abort (shutdown) is thrown.
  */
 export async function processEvent(event: ObjectEvent, deps: PipelineDeps, signal?: AbortSignal): Promise<Outcome> {
@@ -24,11 +26,28 @@ export async function processEvent(event: ObjectEvent, deps: PipelineDeps, signa
   };
   let result: Result;
   try {
-    result = event.kind === 'removed' ? await removeObject(ctx) : await catalogueObject(ctx, signal);
+    result = await dispatch(ctx, signal);
   } catch (error) {
     result = await settle(ctx, error, signal);
   }
   return { bucket: event.bucket, key: event.key, ...result, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * Events that leave the bytes as they were are acknowledged as `ignored`. Events with an S3 sequencer are ordered by
+ * it; events without one follow the live object (followLiveObject.ts).
+ */
+function dispatch(ctx: EventContext, signal?: AbortSignal): Promise<Result> {
+  const { event } = ctx;
+  if (event.kind === 'unchanged') {
+    return Promise.resolve({
+      outcome: 'ignored',
+      reason: `${event.eventName} leaves the bytes as they were`,
+      reasonCode: 'BYTES_UNCHANGED',
+    });
+  }
+  if (!event.sequencer) return followLiveObject(ctx, signal);
+  return event.kind === 'removed' ? removeObject(ctx, signal) : catalogueObject(ctx, signal);
 }
 
 /** Whatever interrupted the event, as an outcome (see errorOutcome.ts); a rejection is written here. */

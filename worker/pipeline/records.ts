@@ -1,6 +1,6 @@
 import type { RejectionReason } from '../../shared/errors.ts';
 import { redactAwsIdentifiers } from '../../shared/modelFaults.ts';
-import { type EventContext, nowIso, type Result } from './deps.ts';
+import { type EventContext, nowIso, type Result, writeContent } from './deps.ts';
 
 const SUPERSEDED: Result = {
   outcome: 'stale',
@@ -13,27 +13,6 @@ export function superseded(extra: Omit<Result, 'outcome' | 'reason' | 'reasonCod
   return { ...SUPERSEDED, ...extra };
 }
 
-/** A removal: a tombstone carrying the sequencer, so that a late create cannot bring the object back. */
-export async function removeObject(ctx: EventContext): Promise<Result> {
-  const { event, deps } = ctx;
-  const now = nowIso(deps);
-  const existing = await deps.store.get(ctx.id);
-  const written = await deps.store.putTombstone({
-    id: ctx.id,
-    bucket: event.bucket,
-    key: event.key,
-    status: 'removed',
-    seq: ctx.seq,
-    sequencer: event.sequencer,
-    versionId: event.versionId,
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-  });
-  return written === 'written'
-    ? { outcome: 'removed' }
-    : { outcome: 'stale', reason: 'a newer event for this key is already recorded', reasonCode: 'SUPERSEDED' };
-}
-
 /** Stores the image as `rejected` with the reason, so it is not tried again (until its content changes). */
 export async function writeRejection(
   ctx: EventContext,
@@ -43,13 +22,13 @@ export async function writeRejection(
   const now = nowIso(deps);
   // Our own short messages only; redacted once more so that no ARN or account id is ever stored or shown.
   const reason = redactAwsIdentifiers(rejection.reason);
-  const written = await deps.store.putContent({
+  const written = await writeContent(ctx, {
     id: ctx.id,
     bucket: event.bucket,
     key: event.key,
     status: 'rejected',
     seq: existing && existing.seq > ctx.seq ? existing.seq : ctx.seq,
-    sequencer: event.sequencer,
+    sequencer: event.sequencer ?? existing?.sequencer,
     eTag: event.eTag,
     versionId: event.versionId,
     size: ctx.size ?? event.size,

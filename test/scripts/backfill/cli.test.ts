@@ -81,7 +81,8 @@ function untilCheckpoint(
   });
 }
 
-describe('npm run backfill (the CLI, as a child process)', () => {
+// Child processes start tsx and the SDK: on a busy two-core machine one test took half the default minute.
+describe('npm run backfill (the CLI, as a child process)', { timeout: 180_000 }, () => {
   let stack: LocalStack;
   let dir: string;
   let images: string[];

