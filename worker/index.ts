@@ -9,6 +9,6 @@ export { S3ImageSource } from './adapters/S3ImageSource.ts';
 export { type AwsClients, createClients, destroyClients } from './clients.ts';
 export { prepareImage } from './image/prepare.ts';
 export { prepareOptionsFromConfig } from './image/prepareOptions.ts';
-export { checkModelAtStartup } from './model/startupCheck.ts';
 export { loadPrompt } from './model/prompt.ts';
 export { RetryingDescriber } from './model/RetryingDescriber.ts';
+export { checkModelAtStartup } from './model/startupCheck.ts';
