@@ -22,6 +22,15 @@ module.exports = {
       to: { path: TOOLING },
     },
     {
+      name: 'tooling-not-to-tests',
+      comment:
+        'The stand-ins, benchmarks and tools do not import the tests; what they share with tests (image generators, ' +
+        'catalogue items, stand-in helpers) lives in local/.',
+      severity: 'error',
+      from: { path: '^(local|bench|tools)/' },
+      to: { path: '^test/' },
+    },
+    {
       name: 'shared-is-a-leaf',
       comment: 'shared/ holds what several rooms use, so it imports none of them.',
       severity: 'error',

@@ -18,6 +18,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { captureS3Stores } from '../local/fauxqsStores.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { objectFilter } from '../scripts/backfill/filter.ts';
 import { backfillMessageBody } from '../scripts/backfill/messageBody.ts';
@@ -26,7 +27,6 @@ import { runBackfill } from '../scripts/backfill/runBackfill.ts';
 import { sleep } from '../shared/backoff.ts';
 import { loadConfig } from '../shared/config.ts';
 import { normaliseETag } from '../shared/messages.ts';
-import { captureS3Stores } from '../test/scripts/backfill/fauxqsSupport.ts';
 import { type AwsClients, createClients, destroyClients } from '../worker/clients.ts';
 
 const HELP = `Usage: npm run bench:backfill -- [options]

@@ -1,7 +1,7 @@
 /**
  * Benchmark of the image preparation step (worker/image/prepare.ts) on generated photo-like JPEGs.
- * Prints ms per image (median of several runs) for each size, the machine, a comparison with the reference figures in
- * DESIGN.md, and, as its last line, the results as one JSON object.
+ * Prints ms per image (median of several runs) for each size, the machine, a comparison with the reference figures
+ * below (docs/architecture.md, "Facts"), and, as its last line, the results as one JSON object.
  *
  *   tsx bench/prepare.ts [--runs 7] [--sizes 0.3,1,4,18] [--format jpeg|webp]
  */
@@ -9,8 +9,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import sharp from 'sharp';
+import { makeDecompressionBomb, makeLargeJpeg } from '../local/fixtures/oddImages.ts';
 import { createLogger } from '../shared/logger.ts';
-import { makeDecompressionBomb, makeLargeJpeg } from '../test/fixtures/oddImages.ts';
 import { type PrepareOptions, prepareImage } from '../worker/image/prepare.ts';
 
 const HELP = `Usage: tsx bench/prepare.ts [options]
@@ -26,7 +26,7 @@ Options:
 
 Exit codes: 0 done, 1 a run failed, 2 bad arguments.`;
 
-/** DESIGN.md "Facts": sharp prepare (rotate, resize 1568, JPEG q85) on 2 cores. */
+/** Reference figures measured earlier on a 2-core machine: sharp prepare (rotate, resize 1568, JPEG q85). */
 const REFERENCE: { upToMp: number; minMs: number; maxMs: number; text: string }[] = [
   { upToMp: 1, minMs: 4, maxMs: 16, text: '4-16 ms (≤ 1 MP)' },
   { upToMp: 4, minMs: 37, maxMs: 192, text: '37-192 ms (4 MP)' },
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
   }
   const bomb = await benchBomb(options);
 
-  const header = ['MP', 'size', 'in KB', 'out KB', 'median ms', 'min-max ms', '+thumb ms', 'DESIGN.md', 'vs ref'];
+  const header = ['MP', 'size', 'in KB', 'out KB', 'median ms', 'min-max ms', '+thumb ms', 'reference', 'vs ref'];
   const rows = results.map((r) => [
     String(r.megapixels),
     `${r.width}x${r.height}`,

@@ -63,41 +63,15 @@ export function fleetScaling(
     },
     opts,
   );
-  const policyTarget = {
-    serviceNamespace: target.serviceNamespace,
-    scalableDimension: target.scalableDimension,
-    resourceId: target.resourceId,
-  };
-  const scaleOut = new aws.appautoscaling.Policy(
-    `${name}-scale-out`,
-    {
-      ...policyTarget,
-      policyType: 'StepScaling',
-      stepScalingPolicyConfiguration: {
-        adjustmentType: 'ExactCapacity',
-        cooldown: 60,
-        metricAggregationType: 'Maximum',
-        stepAdjustments: scaleOutSteps(config.maxWorkers, config.backlogPerWorker).map((step) => ({
-          metricIntervalLowerBound: String(step.lowerBound),
-          metricIntervalUpperBound: step.upperBound === undefined ? undefined : String(step.upperBound),
-          scalingAdjustment: step.capacity,
-        })),
-      },
-    },
-    opts,
-  );
-  const scaleIn = new aws.appautoscaling.Policy(
+  const steps = scaleOutSteps(config.maxWorkers, config.backlogPerWorker).map((step) => ({
+    metricIntervalLowerBound: String(step.lowerBound),
+    metricIntervalUpperBound: step.upperBound === undefined ? undefined : String(step.upperBound),
+    scalingAdjustment: step.capacity,
+  }));
+  const scaleOut = exactCapacityPolicy(`${name}-scale-out`, { target, cooldown: 60, steps }, opts);
+  const scaleIn = exactCapacityPolicy(
     `${name}-scale-in`,
-    {
-      ...policyTarget,
-      policyType: 'StepScaling',
-      stepScalingPolicyConfiguration: {
-        adjustmentType: 'ExactCapacity',
-        cooldown: 300,
-        metricAggregationType: 'Maximum',
-        stepAdjustments: [{ metricIntervalUpperBound: '0', scalingAdjustment: config.minWorkers }],
-      },
-    },
+    { target, cooldown: 300, steps: [{ metricIntervalUpperBound: '0', scalingAdjustment: config.minWorkers }] },
     opts,
   );
   const backlogAlarm = new aws.cloudwatch.MetricAlarm(
@@ -128,4 +102,32 @@ export function fleetScaling(
     opts,
   );
   return { target, scaleOut, scaleIn, backlogAlarm, idleAlarm };
+}
+
+/** A step scaling policy that sets the task count outright (ExactCapacity) from the alarm's breach. */
+function exactCapacityPolicy(
+  name: string,
+  args: {
+    target: aws.appautoscaling.Target;
+    cooldown: number;
+    steps: aws.types.input.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustment[];
+  },
+  opts: pulumi.CustomResourceOptions,
+): aws.appautoscaling.Policy {
+  return new aws.appautoscaling.Policy(
+    name,
+    {
+      serviceNamespace: args.target.serviceNamespace,
+      scalableDimension: args.target.scalableDimension,
+      resourceId: args.target.resourceId,
+      policyType: 'StepScaling',
+      stepScalingPolicyConfiguration: {
+        adjustmentType: 'ExactCapacity',
+        cooldown: args.cooldown,
+        metricAggregationType: 'Maximum',
+        stepAdjustments: args.steps,
+      },
+    },
+    opts,
+  );
 }

@@ -13,7 +13,7 @@ import { workerEnvironmentIssues } from './workerEnvironment.ts';
 /**
  * Every configuration key of the Pulumi stack: its Pulumi.yaml type, its schema (with default) and one line of
  * documentation. One table drives the program (infra/readStackConfig.ts), the `config:` section of Pulumi.yaml and the
- * README's config table (infra/configDocs.ts), so the three cannot drift apart.
+ * README's config table (tools/infra/configDocs.ts), so the three cannot drift apart.
  *
  * Pulumi.yaml declares no key without a default: the CLI refuses to run a stack that lacks a declared key, so
  * "unset" is spelled as an empty string or an empty list.

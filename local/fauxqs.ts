@@ -7,6 +7,7 @@ import { type BuildAppOptions, buildApp } from 'fauxqs';
 import { httpUrl, listenError } from './listen.ts';
 import { installConditionalReads } from './s3Conditionals.ts';
 import { installS3KeyOrderListing } from './s3KeyOrderListing.ts';
+import { installResponseOverrides } from './s3ResponseOverrides.ts';
 import { installS3Versioning } from './s3Versioning.ts';
 import { type S3StoreInternals, type S3Write, tapS3Writes } from './s3WriteTap.ts';
 
@@ -112,6 +113,7 @@ export async function startFauxqs(options: FauxqsOptions): Promise<EmbeddedFauxq
   installS3Versioning(app, s3Store);
   tapS3Writes(s3Store, options.onWrite);
   installConditionalReads(app, s3Store);
+  installResponseOverrides(app);
   // fauxqs caps request bodies at 11 MiB (enough for multipart parts), which turns a plain PutObject of a large
   // photo into a 413. S3 takes up to 5 GB in one PUT; we take up to MAX_PUT_BYTES (objects are held in memory).
   app.removeContentTypeParser('*');

@@ -61,7 +61,6 @@ export function installS3Versioning(app: FauxqsApp, store: S3StoreInternals & { 
     getObject(bucket: string, key: string): StoredObject & { body: Buffer; contentType?: string };
     restoreObject(bucket: string, obj: StoredObject): void;
   };
-  const rawDelete = s.deleteObject.bind(s);
   const versionsOf = (bucket: string, key: string) => {
     const id = `${bucket}/${key}`;
     const list = history.get(id) ?? [];
@@ -108,31 +107,7 @@ export function installS3Versioning(app: FauxqsApp, store: S3StoreInternals & { 
     return undefined;
   };
 
-  // DELETE without a version id: in a versioned bucket, a delete marker on top.
-  s.deleteObject = ((bucket: string, key: string): VersionedChange | undefined => {
-    const st = status.get(bucket);
-    rawDelete(bucket, key);
-    if (!st) return undefined;
-    const versionId = st === 'Enabled' ? newVersionId() : 'null';
-    push(bucket, key, { versionId, deleteMarker: true, lastModified: new Date() });
-    return { versionId, deleteMarker: true };
-  }) as VersionedStore['deleteObject'];
-
-  s.deleteObjectVersion = (bucket, key, versionId) => {
-    const list = versionsOf(bucket, key);
-    const i = list.findIndex((v) => v.versionId === versionId);
-    if (i < 0) return undefined;
-    const [removed] = list.splice(i, 1);
-    lastChange.set(`${bucket}/${key}`, { versionId, deleteMarker: removed?.deleteMarker });
-    if (i === list.length) {
-      // The current version went: the next newest is current again, or the key has none.
-      const top = list[list.length - 1];
-      rawDelete(bucket, key);
-      if (top?.object) s.restoreObject(bucket, { ...top.object });
-    }
-    return { versionId, deleteMarker: removed?.deleteMarker };
-  };
-
+  installDeletes(s, { status, versionsOf, lastChange }, push);
   installRoutes(app, s, { status, versionsOf, lastChange });
   return s;
 }
@@ -141,6 +116,38 @@ interface State {
   status: Map<string, VersioningStatus>;
   versionsOf: (bucket: string, key: string) => Version[];
   lastChange: Map<string, VersionedChange>;
+}
+
+/** DELETE without a version id (a delete marker on top), and DELETE of one version by id. */
+function installDeletes(
+  s: VersionedStore & { restoreObject(bucket: string, obj: StoredObject): void },
+  state: State,
+  push: (bucket: string, key: string, version: Version) => void,
+): void {
+  const rawDelete = s.deleteObject.bind(s);
+  s.deleteObject = ((bucket: string, key: string): VersionedChange | undefined => {
+    const st = state.status.get(bucket);
+    rawDelete(bucket, key);
+    if (!st) return undefined;
+    const versionId = st === 'Enabled' ? newVersionId() : 'null';
+    push(bucket, key, { versionId, deleteMarker: true, lastModified: new Date() });
+    return { versionId, deleteMarker: true };
+  }) as VersionedStore['deleteObject'];
+
+  s.deleteObjectVersion = (bucket, key, versionId) => {
+    const list = state.versionsOf(bucket, key);
+    const i = list.findIndex((v) => v.versionId === versionId);
+    if (i < 0) return undefined;
+    const [removed] = list.splice(i, 1);
+    state.lastChange.set(`${bucket}/${key}`, { versionId, deleteMarker: removed?.deleteMarker });
+    if (i === list.length) {
+      // The current version went: the next newest is current again, or the key has none.
+      const top = list[list.length - 1];
+      rawDelete(bucket, key);
+      if (top?.object) s.restoreObject(bucket, { ...top.object });
+    }
+    return { versionId, deleteMarker: removed?.deleteMarker };
+  };
 }
 
 function xmlError(code: string, message: string, resource: string): string {

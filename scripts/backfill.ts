@@ -3,13 +3,15 @@ import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
 import type { Config } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AwsClients } from '../worker/index.ts';
+import { BATCH_HELP, BATCH_OPTIONS } from './backfill/batch/cli.ts';
+import type { BatchModeArgs } from './backfill/batch/flags.ts';
+import { bytes, int, money, usage } from './backfill/cliArgs.ts';
 import type { DryRunSettings } from './backfill/dryRun.ts';
 import {
   BackfillOptions,
   type BackfillOptionsInput,
   defaultCheckpointFile,
   IMAGE_SUFFIXES,
-  parseByteSize,
 } from './backfill/options.ts';
 import type { ProgressMode, ProgressReporter } from './backfill/progress.ts';
 import { RETRY_REJECTED_FLAGS, RETRY_REJECTED_HELP, retryRejectedInput } from './backfill/retryRejected.ts';
@@ -29,6 +31,9 @@ Selection
   --no-skip-catalogued      enqueue them anyway (the worker still skips them, without a model call)
   --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
                             model, prompt or schema), with reprocess: true; keys with no item are not enqueued
+  --reprocess-without-display
+                            enqueue only the keys whose catalogued item has no display copy (catalogued before the
+                            worker made them), with reprocess: true, so the browser can show them
 ${RETRY_REJECTED_HELP}
 
 Run
@@ -42,6 +47,8 @@ Run
   --checkpoint FILE         checkpoint file (default .local/backfill/<bucket>-<hash of the selection>.json)
   --restart, --no-resume    ignore an existing checkpoint and start over
   --progress MODE           auto (bar on a terminal, JSON lines otherwise), bar, json or none (default auto)
+
+${BATCH_HELP}
 
 Dry run
   --sample N                images whose header is read to estimate tokens (default 200)
@@ -66,6 +73,7 @@ const OPTIONS = {
   'skip-catalogued': { type: 'boolean' },
   'no-skip-catalogued': { type: 'boolean' },
   'reprocess-stale': { type: 'boolean' },
+  'reprocess-without-display': { type: 'boolean' },
   ...RETRY_REJECTED_FLAGS,
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
@@ -83,35 +91,8 @@ const OPTIONS = {
   'no-calibrate': { type: 'boolean' },
   'price-input': { type: 'string' },
   'price-output': { type: 'string' },
+  ...BATCH_OPTIONS,
 } as const;
-
-function usage(message: string): never {
-  process.stderr.write(`${message}\n\nRun with --help for the options.\n`);
-  process.exit(EXIT.usage);
-}
-
-function int(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 0) usage(`--${name} must be a whole number, got ${JSON.stringify(text)}`);
-  return v;
-}
-
-function money(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v) || v < 0) usage(`--${name} must be a price in dollars, got ${JSON.stringify(text)}`);
-  return v;
-}
-
-function bytes(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parseByteSize(text);
-  } catch (error) {
-    usage(`--${name}: ${(error as Error).message}`);
-  }
-}
 
 /** The command line, checked: the run's options and what only the CLI decides (files, progress, dry run). */
 interface Invocation {
@@ -121,6 +102,8 @@ interface Invocation {
   censusFile: string;
   /** Set for --dry-run: its own options. */
   dryRun?: DryRunSettings;
+  /** Set for --mode batch (docs/batch.md). */
+  batch?: BatchModeArgs;
 }
 
 /** Parses and checks argv; a usage error exits 2 with the reason. */
@@ -132,6 +115,7 @@ function parseInvocation(argv: string[]): Invocation {
   if (!['auto', 'bar', 'json', 'none'].includes(progressMode)) usage('--progress must be auto, bar, json or none');
   if ((v['price-input'] === undefined) !== (v['price-output'] === undefined))
     usage('give both --price-input and --price-output');
+
   const input: BackfillOptionsInput = {
     bucket: v.bucket,
     prefixes: v.prefix,
@@ -146,6 +130,7 @@ function parseInvocation(argv: string[]): Invocation {
     pageSize: int('page-size', v['page-size']),
     skipCatalogued: !v['no-skip-catalogued'],
     reprocessStale: v['reprocess-stale'] ?? false,
+    reprocessWithoutDisplay: v['reprocess-without-display'] ?? false,
     ...retryRejectedInput(v),
     resume: !(v.restart || v['no-resume']),
   };
@@ -162,7 +147,10 @@ function parseInvocation(argv: string[]): Invocation {
         priceOutput: money('price-output', v['price-output']),
       }
     : undefined;
+  if (![undefined, 'on-demand', 'batch'].includes(v.mode)) usage('--mode must be on-demand or batch');
+  const restart = !checked.data.resume;
   return {
+    batch: v.mode === 'batch' ? { values: v, backfill: checked.data, dryRun, restart, usage } : undefined,
     options: checked.data,
     progressMode,
     checkpointFile,
@@ -177,7 +165,10 @@ function stopOnSignals(logger: Logger): AbortController {
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++interrupts > 1) process.exit(EXIT.interrupted);
-    logger.warn({ signal }, 'stopping: the batches in flight finish, the checkpoint is saved (again: quit now)');
+    logger.warn(
+      { signal },
+      'stopping: letting the batches in flight finish and saving the checkpoint (again to quit now)',
+    );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -198,6 +189,7 @@ interface Runtime {
 
 async function main(): Promise<number> {
   const invocation = parseInvocation(process.argv.slice(2));
+  if (invocation.batch) return (await import('./backfill/batch/cli.ts')).runBatchMode(invocation.batch);
   // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
   const [{ loadConfig }, { createLogger }, worker, { createProgressReporter }] = await Promise.all([
     import('../shared/config.ts'),
@@ -290,11 +282,12 @@ async function enqueue(invocation: Invocation, rt: Runtime): Promise<number> {
 }
 
 async function readCensus(file: string): Promise<number | undefined> {
-  const census: unknown = await readFile(file, 'utf8')
-    .then(JSON.parse)
-    .catch(() => undefined);
-  const listed = (census as { listed?: unknown } | undefined)?.listed;
-  return typeof listed === 'number' && listed > 0 ? listed : undefined;
+  try {
+    const listed = (JSON.parse(await readFile(file, 'utf8')) as { listed?: unknown }).listed;
+    return typeof listed === 'number' && listed > 0 ? listed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 runMain(main);

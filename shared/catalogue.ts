@@ -102,12 +102,18 @@ export const CatalogueItem = z.object({
   text: z.string().optional(),
   image: ImageFacts.optional(),
   thumbnailKey: z.string().optional(),
+  /** The display copy (derived-images bucket): what the browser shows; the original is never handed out. */
+  displayKey: z.string().optional(),
   reason: z.string().optional(),
   reasonCode: z.string().optional(),
   inputTokens: z.number().int().optional(),
   outputTokens: z.number().int().optional(),
+  /** How the tokens were billed: `batch` for an answer of a batch inference job (about half the on-demand price). */
+  pricing: z.enum(['on-demand', 'batch']).optional(),
   /** The item whose analysis was reused for these identical bytes (no model call). */
   reusedFrom: z.string().optional(),
+  /** The category the counter items hold this item under (worker/adapters/CategoryTally.ts); set by the store. */
+  countedCategory: z.string().optional(),
   /** Lower-cased summary + labels + text, for the browser's search. */
   searchText: z.string().optional(),
   createdAt: z.string(),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { BATCH_VARIABLES } from './batchConfig.ts';
+import { CUSTOM_REGION, isAwsRegion, redisUrlProblem } from './configChecks.ts';
 import { describeEnv, parseEnv } from './env.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { DEFAULT_MODEL_ID, resolveModel, traitsOf } from './models.ts';
@@ -22,19 +24,27 @@ const list = z.string().transform((s) =>
 
 /** Each variable: its schema (with default) and a line of documentation, printed by `--help` and in the README. */
 export const CONFIG_VARIABLES = {
-  AWS_REGION: { schema: z.string().min(1).default('us-east-1'), doc: 'AWS region of every service' },
+  AWS_REGION: {
+    schema: z.string().min(1).default('us-east-1'),
+    doc: 'AWS region of every service; a name outside the AWS partitions only when every *_ENDPOINT is set',
+  },
   S3_ENDPOINT: { schema: optionalUrl, doc: 'S3 endpoint override (local stand-in); path-style addressing is used' },
   SQS_ENDPOINT: { schema: optionalUrl, doc: 'SQS endpoint override (local stand-in)' },
   DYNAMODB_ENDPOINT: { schema: optionalUrl, doc: 'DynamoDB endpoint override (local stand-in)' },
   BEDROCK_ENDPOINT: { schema: optionalUrl, doc: 'Bedrock Runtime endpoint override (local stand-in)' },
+  ...BATCH_VARIABLES,
   QUEUE_URL: { schema: z.url().optional(), doc: 'URL of the SQS queue the worker consumes and backfill feeds' },
   DLQ_URL: { schema: z.url().optional(), doc: 'URL of the dead-letter queue; poison messages are moved here at once' },
   TABLE_NAME: { schema: z.string().min(3).max(255).default('image-catalogue'), doc: 'DynamoDB catalogue table' },
   THUMBNAIL_BUCKET: {
     schema: z.string().min(3).optional(),
-    doc: 'private bucket for the small WebP thumbnails the worker makes; unset: no thumbnails',
+    doc: 'private bucket for the copies the worker makes (thumbnail, display copy); unset: none, and no images shown',
   },
   THUMBNAIL_EDGE: { schema: int(32, 1024).default(320), doc: 'long edge of thumbnails, px' },
+  DISPLAY_EDGE: {
+    schema: int(320, 8000).default(1600),
+    doc: 'long edge of the display copy the browser shows, px (at most the model image: IMAGE_MAX_EDGE)',
+  },
   MODEL_ID: {
     schema: z.string().min(1).default(DEFAULT_MODEL_ID),
     doc: 'Bedrock model id, inference profile id or ARN; default: the cheapest active Claude (docs/models.md)',
@@ -61,6 +71,10 @@ export const CONFIG_VARIABLES = {
   WORKER_CONSUMERS: {
     schema: int(1, 64).default(4),
     doc: 'sqs-consumer instances per process; messages in flight = consumers x batch size',
+  },
+  WORKER_MAX_INFLIGHT_BYTES: {
+    schema: int(1_048_576, 1_099_511_627_776).default(256 * 1024 * 1024),
+    doc: 'bytes of object bodies held at once (fetched, not yet prepared); sized for a 2 GB task',
   },
   WORKER_BATCH_SIZE: { schema: int(1, 10).default(10), doc: 'messages per ReceiveMessage (1-10)' },
   WAIT_TIME_SECONDS: { schema: int(0, 20).default(20), doc: 'long-poll wait, s' },
@@ -93,7 +107,7 @@ export const CONFIG_VARIABLES = {
   LIMITER_MAX_CONCURRENCY: { schema: int(1, 10_000).default(64), doc: 'model calls in flight per process' },
   REDIS_URL: {
     schema: z.string().min(1).optional(),
-    doc: 'Redis holding the fleet-wide quota bucket; unset: per-process share',
+    doc: 'Redis holding the fleet-wide quota bucket (redis:// or rediss://host:port); unset: per-process share',
   },
   FLEET_SIZE: { schema: int(1, 10_000).default(1), doc: 'workers sharing the quota when no Redis is reachable' },
   METRICS_PORT: { schema: int(0, 65_535).optional(), doc: 'port of the Prometheus /metrics endpoint; unset: none' },
@@ -127,10 +141,12 @@ export interface Config {
   /** Static credentials when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are given; else the SDK's default chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   endpoints: { s3?: string; sqs?: string; dynamodb?: string; bedrock?: string };
+  /** Batch inference (backfill --mode batch): staging bucket, service role, control-plane endpoint override. */
+  batch: { bucket?: string; roleArn?: string; controlEndpoint?: string };
   queueUrl?: string;
   dlqUrl?: string;
   tableName: string;
-  thumbnails: { bucket?: string; edge: number };
+  thumbnails: { bucket?: string; edge: number; displayEdge: number };
   model: {
     id: string;
     maxTokens: number;
@@ -155,6 +171,8 @@ export interface Config {
     heartbeatSeconds: number;
     handlerTimeoutSeconds: number;
     shutdownTimeoutSeconds: number;
+    /** Bytes of object bodies held at once, fetched and not yet prepared. */
+    maxInflightBytes: number;
   };
   quota: {
     rpm: number;
@@ -195,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   if (r.CATEGORIES !== undefined && r.CATEGORIES.length === 0) {
     issues.push({ variable: 'CATEGORIES', message: 'must name at least one category when set' });
   }
+  issues.push(...connectionIssues(r));
   if (issues.length > 0) throw new ConfigError(issues);
   const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
@@ -205,10 +224,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN?.trim() || undefined }
         : undefined,
     endpoints: { s3: r.S3_ENDPOINT, sqs: r.SQS_ENDPOINT, dynamodb: r.DYNAMODB_ENDPOINT, bedrock: r.BEDROCK_ENDPOINT },
+    batch: { bucket: r.BATCH_BUCKET, roleArn: r.BATCH_ROLE_ARN, controlEndpoint: r.BEDROCK_CONTROL_ENDPOINT },
     queueUrl: r.QUEUE_URL,
     dlqUrl: r.DLQ_URL,
     tableName: r.TABLE_NAME,
-    thumbnails: { bucket: r.THUMBNAIL_BUCKET, edge: r.THUMBNAIL_EDGE },
+    thumbnails: { bucket: r.THUMBNAIL_BUCKET, edge: r.THUMBNAIL_EDGE, displayEdge: r.DISPLAY_EDGE },
     model: {
       id: r.MODEL_ID,
       maxTokens: r.MAX_TOKENS,
@@ -237,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       heartbeatSeconds: r.HEARTBEAT_SECONDS,
       handlerTimeoutSeconds: r.HANDLER_TIMEOUT_SECONDS,
       shutdownTimeoutSeconds: r.SHUTDOWN_TIMEOUT_SECONDS,
+      maxInflightBytes: r.WORKER_MAX_INFLIGHT_BYTES,
     },
     quota: {
       rpm: r.QUOTA_RPM,
@@ -253,6 +274,21 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     log: { level: r.LOG_LEVEL, format: r.LOG_FORMAT },
     skipSameContent: r.SKIP_SAME_CONTENT,
   };
+}
+
+/** The region and the Redis URL: checked here so a typo exits 3 at start rather than failing every poll. */
+function connectionIssues(r: RawConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const allLocal = [r.S3_ENDPOINT, r.SQS_ENDPOINT, r.DYNAMODB_ENDPOINT, r.BEDROCK_ENDPOINT].every(Boolean);
+  if (!isAwsRegion(r.AWS_REGION) && !(allLocal && CUSTOM_REGION.test(r.AWS_REGION))) {
+    issues.push({
+      variable: 'AWS_REGION',
+      message: `${JSON.stringify(r.AWS_REGION)} is not an AWS region (e.g. us-east-1, eu-west-3, ap-southeast-2)`,
+    });
+  }
+  const redisProblem = r.REDIS_URL === undefined ? undefined : redisUrlProblem(r.REDIS_URL);
+  if (redisProblem) issues.push({ variable: 'REDIS_URL', message: redisProblem });
+  return issues;
 }
 
 /** QUOTA_OUTPUT_BURNDOWN when set, else the model table's (an unknown model: 5, the newer models' rate). */

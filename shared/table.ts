@@ -47,3 +47,26 @@ export function catalogueCreateTableInput(tableName: string) {
     })),
   };
 }
+
+/**
+ * Category counts kept beside the items, in the same table: `COUNTS_SHARDS` counter items, each holding a number
+ * attribute per category (`c:<category>`), updated by the worker with ADD whenever a write changes an item's counted
+ * category. Their ids start with `#`, which no item id (`bucket/key`, and bucket names are [a-z0-9.-]) can; they
+ * carry no status or category, so no index lists them. Several shards, each item always counted in the same one,
+ * keep a fleet's updates off a single hot key; a reader sums them with one GetItem each.
+ */
+export const CATEGORY_COUNTS = {
+  shards: 4,
+  idPrefix: '#counts#',
+  attributePrefix: 'c:',
+} as const;
+
+/** The id of counter shard `shard`. */
+export function countsShardId(shard: number): string {
+  return `${CATEGORY_COUNTS.idPrefix}${shard}`;
+}
+
+/** True for a counter item (not a catalogue item): scans of the whole table skip these. */
+export function isCountsItem(raw: Record<string, unknown>): boolean {
+  return typeof raw.id === 'string' && raw.id.startsWith(CATEGORY_COUNTS.idPrefix);
+}

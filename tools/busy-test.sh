@@ -43,10 +43,11 @@ for ((run = 1; run <= runs; run++)); do
   start=$(date +%s)
   if npx vitest run "$@" >"$log" 2>&1; then result=PASS; else result=FAIL; failed=$((failed + 1)); fi
   took=$(($(date +%s) - start))
-  tests=$(grep -E '^\s+Tests\s' "$log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g; s/^ *//')
-  echo "run $run/$runs: $result in ${took}s  ${tests}  (log: $log)"
+  tests=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^\s+Tests\s' | tail -1 | sed 's/^ *//' || true)
+  echo "run $run/$runs: $result in ${took}s  ${tests}"
   if [[ $result == FAIL ]]; then
-    grep -E '(FAIL|×)' "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u | head -20
+    echo "  log: $log"
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '(FAIL|×)' | sort -u | head -20 || true
   else
     rm -f "$log"
   fi

@@ -54,8 +54,8 @@ async function main(argv: string[]): Promise<number> {
   // Loaded after the arguments are checked: Pulumi and the AWS provider take a second or two to import.
   const [{ startMockRuntime }, { buildGraph, renderMarkdown, renderText }, { ConfigError }, pino, { createLogger }] =
     await Promise.all([
-      import('../infra/mockRuntime.ts'),
-      import('../infra/graph.ts'),
+      import('./infra/mockRuntime.ts'),
+      import('./infra/graph.ts'),
       import('../shared/errors.ts'),
       import('pino'),
       import('../shared/logger.ts'),

@@ -18,15 +18,7 @@ export const WEB_CONFIG_VARIABLES = {
     schema: int(100, 1_000_000).default(5000),
     doc: 'items a search request may evaluate before it returns what it found and a cursor',
   },
-  WEB_CATEGORIES_TTL_SECONDS: { schema: int(0, 86_400).default(300), doc: 'how long category counts are cached, s' },
-  WEB_CATEGORIES_BUDGET: {
-    schema: int(1000, 100_000_000).default(1_000_000),
-    doc: 'items the category count may read; past it the counts are marked incomplete',
-  },
-  WEB_CATEGORIES_MAX_MS: {
-    schema: int(100, 600_000).default(5000),
-    doc: 'longest the category count may take, ms; past it the counts are marked incomplete',
-  },
+  WEB_CATEGORIES_TTL_SECONDS: { schema: int(0, 86_400).default(30), doc: 'how long category counts are cached, s' },
   WEB_ALLOW_ORIGIN: {
     schema: z.url().optional(),
     doc: 'origin allowed to call /api from another site (CORS); unset: same origin only',
@@ -42,8 +34,6 @@ export interface WebConfig {
   urlTtlSeconds: number;
   searchBudget: number;
   categoriesTtlSeconds: number;
-  categoriesBudget: number;
-  categoriesMaxMs: number;
   allowOrigin?: string;
 }
 
@@ -59,8 +49,6 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
     urlTtlSeconds: r.WEB_URL_TTL_SECONDS,
     searchBudget: r.WEB_SEARCH_BUDGET,
     categoriesTtlSeconds: r.WEB_CATEGORIES_TTL_SECONDS,
-    categoriesBudget: r.WEB_CATEGORIES_BUDGET,
-    categoriesMaxMs: r.WEB_CATEGORIES_MAX_MS,
     allowOrigin: r.WEB_ALLOW_ORIGIN,
   };
 }

@@ -4,6 +4,7 @@ import type { DailyQuotaExhaustedError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { resolveModel, traitsOf } from '../shared/models.ts';
 import { BedrockDescriber } from './adapters/BedrockDescriber.ts';
+import { CategoryTally } from './adapters/CategoryTally.ts';
 import { DynamoCatalogueStore } from './adapters/DynamoCatalogueStore.ts';
 import { S3ImageSource } from './adapters/S3ImageSource.ts';
 import { S3ThumbnailStore } from './adapters/S3ThumbnailStore.ts';
@@ -19,6 +20,7 @@ import { probeModel } from './model/probe.ts';
 import { loadPrompt } from './model/prompt.ts';
 import { RetryingDescriber } from './model/RetryingDescriber.ts';
 import { checkModelAtStartup } from './model/startupCheck.ts';
+import { ByteBudget } from './pipeline/ByteBudget.ts';
 import type { PipelineDeps } from './pipeline/processEvent.ts';
 import type { Describer } from './ports.ts';
 import { createQuotaLimiter } from './quota/createQuotaLimiter.ts';
@@ -58,7 +60,7 @@ export interface CreateWorkerOptions {
 }
 
 /** The gate that pauses model calls, probing with one cheap request shaped like the worker's. */
-export function createModelGate(config: Config, clients: AwsClients, logger: Logger, prompt: string): ModelGate {
+function createModelGate(config: Config, clients: AwsClients, logger: Logger, prompt: string): ModelGate {
   return new ModelGate({
     probe: () =>
       probeModel(clients.bedrock, {
@@ -104,13 +106,14 @@ export async function createPipeline(
   const prepareOptions = prepareOptionsFromConfig(config);
   return {
     source: new S3ImageSource(clients.s3),
-    store: new DynamoCatalogueStore(clients.doc, config.tableName),
+    store: new DynamoCatalogueStore(clients.doc, config.tableName, new CategoryTally(clients.doc, config.tableName)),
     describer,
     prepare: (body) => prepareImage(body, prepareOptions),
     toPixelBox,
     thumbnails: config.thumbnails.bucket ? new S3ThumbnailStore(clients.s3, config.thumbnails.bucket) : undefined,
     prompt: { text: prompt.text, analysisVersion: prompt.analysisVersion },
     maxBytes: config.image.maxBytes,
+    bodyBudget: new ByteBudget(config.consumer.maxInflightBytes),
     reuseSameContent: config.skipSameContent,
     analysisVersion: prompt.analysisVersion,
     gate,

@@ -19,7 +19,6 @@ export interface CatalogueBrowserArgs {
   config: StackConfig;
   ctx: AwsContext;
   table: aws.dynamodb.Table;
-  imageBucket: aws.s3.Bucket;
   thumbnailBucket: aws.s3.Bucket;
 }
 
@@ -108,17 +107,18 @@ function apiFunction(
         {
           Sid: 'ReadCatalogue',
           Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+          Action: ['dynamodb:GetItem', 'dynamodb:Query'],
           Resource: [
             table.arn,
             ...indexesOf(table.arn, [CATALOGUE_TABLE.byCategoryIndex.name, CATALOGUE_TABLE.byStatusIndex.name]),
           ],
         },
         {
+          // Only the worker-made copies are ever presigned, never the uploaded originals.
           Sid: 'PresignImages',
           Effect: 'Allow',
           Action: 's3:GetObject',
-          Resource: [objectsOf(args.imageBucket.arn), objectsOf(args.thumbnailBucket.arn)],
+          Resource: objectsOf(args.thumbnailBucket.arn),
         },
         {
           Sid: 'WriteLogs',
@@ -216,24 +216,7 @@ function distribution(
       priceClass: args.config.browserPriceClass,
       httpVersion: 'http2and3',
       isIpv6Enabled: true,
-      origins: [
-        {
-          originId: 'page',
-          domainName: args.siteBucket.bucketRegionalDomainName,
-          originAccessControlId: originAccessControl(name, 's3', opts).id,
-        },
-        {
-          originId: 'api',
-          domainName: args.apiUrl.functionUrl.apply((u) => new URL(u).host),
-          originAccessControlId: originAccessControl(name, 'lambda', opts).id,
-          customOriginConfig: {
-            httpPort: 80,
-            httpsPort: 443,
-            originProtocolPolicy: 'https-only',
-            originSslProtocols: ['TLSv1.2'],
-          },
-        },
-      ],
+      origins: origins(name, args, opts),
       defaultCacheBehavior: {
         targetOriginId: 'page',
         viewerProtocolPolicy: 'redirect-to-https',
@@ -267,6 +250,32 @@ function distribution(
     },
     opts,
   );
+}
+
+/** The page bucket and the API's function URL, each reached with an origin access control that signs requests. */
+function origins(
+  name: string,
+  args: { siteBucket: aws.s3.Bucket; apiUrl: aws.lambda.FunctionUrl },
+  opts: pulumi.CustomResourceOptions,
+): aws.types.input.cloudfront.DistributionOrigin[] {
+  return [
+    {
+      originId: 'page',
+      domainName: args.siteBucket.bucketRegionalDomainName,
+      originAccessControlId: originAccessControl(name, 's3', opts).id,
+    },
+    {
+      originId: 'api',
+      domainName: args.apiUrl.functionUrl.apply((u) => new URL(u).host),
+      originAccessControlId: originAccessControl(name, 'lambda', opts).id,
+      customOriginConfig: {
+        httpPort: 80,
+        httpsPort: 443,
+        originProtocolPolicy: 'https-only',
+        originSslProtocols: ['TLSv1.2'],
+      },
+    },
+  ];
 }
 
 /** Since October 2025 a function URL needs both permissions: InvokeFunctionUrl and InvokeFunction via the URL. */

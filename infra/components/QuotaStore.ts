@@ -34,35 +34,7 @@ export class QuotaStore extends pulumi.ComponentResource {
     super('image-catalogue:index:QuotaStore', name, {}, opts);
     const child = childOptions(this, opts);
     const { config, network } = args;
-    const securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-redis`,
-      {
-        vpcId: network.vpcId,
-        description: 'image-catalogue quota store: Redis from the workers only',
-        ingress: [
-          {
-            description: 'Redis (TLS) from worker tasks',
-            protocol: 'tcp',
-            fromPort: REDIS_PORT,
-            toPort: REDIS_PORT,
-            securityGroups: [network.workerSecurityGroup.id],
-          },
-        ],
-      },
-      child,
-    );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-redis-from-workers`,
-      {
-        securityGroupId: network.workerSecurityGroup.id,
-        referencedSecurityGroupId: securityGroup.id,
-        ipProtocol: 'tcp',
-        fromPort: REDIS_PORT,
-        toPort: REDIS_PORT,
-        description: 'Redis (TLS) to the quota store',
-      },
-      child,
-    );
+    const securityGroup = redisSecurityGroup(name, network, child);
     const subnetGroup = new aws.elasticache.SubnetGroup(
       `${name}-redis`,
       { description: 'image-catalogue quota store', subnetIds: network.subnetIds },
@@ -93,25 +65,69 @@ export class QuotaStore extends pulumi.ComponentResource {
       { ...child, ignoreChanges: ['authToken'] },
     );
     const url = pulumi.interpolate`rediss://${replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`;
-    this.urlSecret = new aws.secretsmanager.Secret(
-      `${name}-redis-url`,
-      { description: 'image-catalogue quota store: rediss:// URL with the AUTH token (the workers REDIS_URL)' },
-      child,
-    );
-    new aws.secretsmanager.SecretVersion(
-      `${name}-redis-url`,
-      {
-        secretId: this.urlSecret.id,
-        secretString: pulumi.secret(
-          pulumi.interpolate`rediss://:${authToken}@${replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`,
-        ),
-      },
-      { ...child, ignoreChanges: ['secretString'] },
-    );
+    this.urlSecret = urlWithToken(name, { replicationGroup, authToken }, child);
     this.replicationGroup = replicationGroup;
     this.securityGroup = securityGroup;
     this.subnetGroup = subnetGroup;
     this.url = url;
     this.registerOutputs({ redisUrl: url });
   }
+}
+
+/** The store's group admits Redis from the workers' group only, and the workers' group may reach it. */
+function redisSecurityGroup(name: string, network: Network, opts: pulumi.CustomResourceOptions): aws.ec2.SecurityGroup {
+  const securityGroup = new aws.ec2.SecurityGroup(
+    `${name}-redis`,
+    {
+      vpcId: network.vpcId,
+      description: 'image-catalogue quota store: Redis from the workers only',
+      ingress: [
+        {
+          description: 'Redis (TLS) from worker tasks',
+          protocol: 'tcp',
+          fromPort: REDIS_PORT,
+          toPort: REDIS_PORT,
+          securityGroups: [network.workerSecurityGroup.id],
+        },
+      ],
+    },
+    opts,
+  );
+  new aws.vpc.SecurityGroupEgressRule(
+    `${name}-redis-from-workers`,
+    {
+      securityGroupId: network.workerSecurityGroup.id,
+      referencedSecurityGroupId: securityGroup.id,
+      ipProtocol: 'tcp',
+      fromPort: REDIS_PORT,
+      toPort: REDIS_PORT,
+      description: 'Redis (TLS) to the quota store',
+    },
+    opts,
+  );
+  return securityGroup;
+}
+
+/** The secret holding the `rediss://` URL with the AUTH token, which the workers read as REDIS_URL. */
+function urlWithToken(
+  name: string,
+  args: { replicationGroup: aws.elasticache.ReplicationGroup; authToken: pulumi.Output<string> },
+  opts: pulumi.CustomResourceOptions,
+): aws.secretsmanager.Secret {
+  const secret = new aws.secretsmanager.Secret(
+    `${name}-redis-url`,
+    { description: 'image-catalogue quota store: rediss:// URL with the AUTH token (the workers REDIS_URL)' },
+    opts,
+  );
+  new aws.secretsmanager.SecretVersion(
+    `${name}-redis-url`,
+    {
+      secretId: secret.id,
+      secretString: pulumi.secret(
+        pulumi.interpolate`rediss://:${args.authToken}@${args.replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`,
+      ),
+    },
+    { ...opts, ignoreChanges: ['secretString'] },
+  );
+  return secret;
 }

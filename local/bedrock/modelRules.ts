@@ -2,18 +2,16 @@ import { type ModelRow, resolveModel } from '../../shared/models.ts';
 import { BedrockError, validationError } from './errors.ts';
 import type { ModelCall, ModelInfo } from './requests.ts';
 
-export type { CallParams } from './requests.ts';
-
 /**
  * The stand-in's model rules, from the same model table the worker uses (shared/modelTable.ts), so it is never
  * kinder than the service: unknown ids are refused, end-of-life ids answer 404, a bare id of a profile-only model
  * answers the ValidationException Bedrock gives, and each model's parameter rules are enforced.
  */
 
-export const INVALID_ID = 'The provided model identifier is invalid.';
-export const END_OF_LIFE =
+const INVALID_ID = 'The provided model identifier is invalid.';
+const END_OF_LIFE =
   'This model version has reached the end of its life. Please refer to the AWS documentation for more details.';
-export const ACCESS_DENIED = "You don't have access to the model with the specified model ID.";
+const ACCESS_DENIED = "You don't have access to the model with the specified model ID.";
 
 /** The model of a request path (already URL-decoded): a model id, a profile id or either's ARN. */
 export function modelInfoOf(raw: string): ModelInfo {

@@ -9,7 +9,7 @@ import {
 
 export type { MinuteBucket, ModelQuotaStats, QuotaCounters, QuotaStats } from './quotaStats.ts';
 
-export type ThrottleReason = 'requests' | 'tokens' | 'day';
+type ThrottleReason = 'requests' | 'tokens' | 'day';
 
 const THROTTLE_MESSAGES: Record<ThrottleReason, string> = {
   requests: 'Too many requests, please wait before trying again.',

@@ -25,7 +25,7 @@ interface ToolSpec {
 type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
 
 /** Sampling, thinking and structured-output parameters of a request, as both APIs carry them. */
-export interface CallParams {
+interface CallParams {
   temperature?: number;
   topP?: number;
   topK?: number;

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { CatalogueItem } from '../../shared/catalogue.ts';
 import { loadConfig } from '../../shared/config.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { isClaimItem } from '../../shared/table.ts';
+import { isClaimItem, isCountsItem } from '../../shared/table.ts';
 import { createWebServer, type WebServer } from '../../web/server.ts';
 import { createWorker, type WorkerHandle } from '../../worker/createWorker.ts';
 import type { Outcome } from '../../worker/pipeline/outcome.ts';
@@ -100,7 +100,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       const page = await stack.clients.ddbDoc.send(
         new ScanCommand({ TableName: stack.tableName, ExclusiveStartKey: start }),
       );
-      for (const raw of page.Items ?? []) if (!isClaimItem(raw)) all.push(CatalogueItem.parse(raw));
+      for (const raw of page.Items ?? [])
+        if (!isClaimItem(raw) && !isCountsItem(raw)) all.push(CatalogueItem.parse(raw));
       start = page.LastEvaluatedKey;
     } while (start);
     return all.sort((a, b) => a.key.localeCompare(b.key));

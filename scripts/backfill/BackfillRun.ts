@@ -156,11 +156,8 @@ export class BackfillRun {
       if (!c.take) return { obj, matched: false, skip: c.reason };
       if (!items) return { obj, matched: true };
       const item = items.get(itemId(this.o.bucket, obj.key));
-      return {
-        obj,
-        matched: true,
-        skip: decideCatalogued(obj, item, this.mode, analysisVersion, this.o.retryReasons),
-      };
+      const skip = decideCatalogued(obj, item, this.mode, analysisVersion, this.o.retryReasons);
+      return { obj, matched: true, skip };
     });
   }
 
@@ -229,7 +226,6 @@ export class BackfillRun {
   private async send(unit: Unit): Promise<void> {
     const entries: BatchEntry[] = [];
     const byId = new Map<string, ListedObject>();
-    // Stale and rejected items have this eTag already: only `reprocess` makes the worker describe them again.
     const reprocess = this.mode === 'all' ? undefined : true;
     unit.take.forEach((obj, i) => {
       this.deps.onTake?.(obj);

@@ -12,6 +12,8 @@ export const ItemState = z.object({
   status: z.string(),
   eTag: z.string().optional(),
   analysisVersion: z.string().optional(),
+  /** The worker-made display copy, absent on items catalogued before display copies existed. */
+  displayKey: z.string().optional(),
   /** Why the item was rejected (`--retry-rejected --reason`). */
   reasonCode: z.string().optional(),
 });
@@ -64,12 +66,13 @@ export class CatalogueLookup {
             RequestItems: {
               [tableName]: {
                 Keys: keys,
-                ProjectionExpression: '#id, #status, #eTag, #av, #rc',
+                ProjectionExpression: '#id, #status, #eTag, #av, #dk, #rc',
                 ExpressionAttributeNames: {
                   '#id': 'id',
                   '#status': 'status',
                   '#eTag': 'eTag',
                   '#av': 'analysisVersion',
+                  '#dk': 'displayKey',
                   '#rc': 'reasonCode',
                 },
               },

@@ -16,7 +16,8 @@ import { type Counts, emptyCounts } from './counts.ts';
 import { defaultRequestModel, imageTokens, meanAndSd, type RequestModel, relativeMargin95 } from './estimate.ts';
 import type { ListedObject } from './filter.ts';
 import { readImageSize } from './imageHeader.ts';
-import { BackfillOptions, type BackfillOptionsInput, type Mode, modeOf, normalisePrefixes } from './options.ts';
+import { BackfillOptions, type BackfillOptionsInput, modeOf, normalisePrefixes } from './options.ts';
+import type { Mode } from './pagePlan.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import { Semaphore } from './Semaphore.ts';
 import { planShards } from './shards.ts';
@@ -125,8 +126,8 @@ async function countAndSample(
   started: number,
 ): Promise<{ counts: Counts; complete: boolean; sample: ListedObject[] }> {
   const random = deps.random ?? Math.random;
-  const needLookup = o.skipCatalogued || o.reprocessStale || o.retryRejected;
-  if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or reprocessStale');
+  const needLookup = o.skipCatalogued || modeOf(o) !== 'all';
+  if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or a reprocess mode');
   const shards = await planShards(deps.s3, { ...o, prefixes, signal: deps.signal });
   const state = newCheckpointState(o, { queueUrl: '(dry run)', analysisVersion: deps.analysisVersion }, shards);
   const sample: ListedObject[] = [];

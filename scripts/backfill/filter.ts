@@ -14,8 +14,10 @@ export type SkipReason =
   | 'catalogued'
   /** `--reprocess-stale`: the catalogue item has the current analysis version. */
   | 'current'
-  /** `--reprocess-stale`: no catalogue item (or only a removal tombstone). */
+  /** `--reprocess-stale` / `--reprocess-without-display`: no catalogue item (or only a removal tombstone). */
   | 'notCatalogued'
+  /** `--reprocess-without-display`: the item already has a display copy, or is not catalogued (rejected). */
+  | 'hasDisplay'
   /** `--retry-rejected`: the item is not a rejection (or there is none). */
   | 'notRejected'
   /** `--retry-rejected --reason`: rejected for another reason. */
@@ -29,6 +31,7 @@ export const SKIP_REASONS: readonly SkipReason[] = [
   'catalogued',
   'current',
   'notCatalogued',
+  'hasDisplay',
   'notRejected',
   'otherReason',
 ];

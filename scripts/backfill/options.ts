@@ -50,6 +50,11 @@ export const BackfillOptions = z
      * analysis version other than the current one. Objects with no item are not enqueued. Default false.
      */
     reprocessStale: z.boolean().default(false),
+    /**
+     * Enqueue, with `reprocess: true`, exactly the objects whose catalogued item has no display copy (catalogued
+     * before the worker made them). Objects with no item are not enqueued. Default false.
+     */
+    reprocessWithoutDisplay: z.boolean().default(false),
     /** Checkpoint file; unset: no checkpoint (the CLI always sets one). */
     checkpointFile: z.string().min(1).optional(),
     /** Continue from the checkpoint when it exists. false: start over and overwrite it. Default true. */
@@ -60,10 +65,10 @@ export const BackfillOptions = z
     retryBaseMs: positiveInt.default(100),
     retryMaxMs: positiveInt.default(5000),
   })
-  .extend(RetryRejectedOptions.shape)
   .refine((o) => o.maxSize === undefined || o.maxSize >= o.minSize, { message: 'maxSize must be at least minSize' })
-  .refine((o) => !(o.reprocessStale && o.retryRejected), {
-    message: 'choose one of reprocessStale and retryRejected',
+  .extend(RetryRejectedOptions.shape)
+  .refine((o) => [o.reprocessStale, o.reprocessWithoutDisplay, o.retryRejected].filter(Boolean).length <= 1, {
+    message: 'reprocessStale, reprocessWithoutDisplay and retryRejected select different items: choose one',
   })
   .refine((o) => o.retryRejected || !o.retryReasons?.length, { message: 'retryReasons needs retryRejected' });
 export type BackfillOptions = z.output<typeof BackfillOptions>;
@@ -92,13 +97,13 @@ export function selectionOf(o: BackfillOptions) {
   };
 }
 
-/** Which objects a run takes: all of them, the stale ones, or the rejected ones. */
-export type Mode = 'all' | 'reprocess-stale' | 'retry-rejected';
-
-/** The mode of a run's options. */
-export function modeOf(o: Pick<BackfillOptions, 'reprocessStale' | 'retryRejected'>): Mode {
+/** Which objects a run takes (see pagePlan.ts decideCatalogued). */
+export function modeOf(
+  o: Pick<BackfillOptions, 'reprocessStale' | 'reprocessWithoutDisplay' | 'retryRejected'>,
+): 'all' | 'reprocess-stale' | 'reprocess-without-display' | 'retry-rejected' {
   if (o.retryRejected) return 'retry-rejected';
-  return o.reprocessStale ? 'reprocess-stale' : 'all';
+  if (o.reprocessStale) return 'reprocess-stale';
+  return o.reprocessWithoutDisplay ? 'reprocess-without-display' : 'all';
 }
 
 /** A short hash of {@link selectionOf}, naming the default checkpoint file. */

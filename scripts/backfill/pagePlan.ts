@@ -1,7 +1,6 @@
 import type { ItemState } from './CatalogueLookup.ts';
 import { type Counts, emptyCounts } from './counts.ts';
 import type { ListedObject, SkipReason } from './filter.ts';
-import type { Mode } from './options.ts';
 import { SQS_BATCH_SIZE } from './QueueSender.ts';
 import { decideRejected } from './retryRejected.ts';
 
@@ -13,14 +12,15 @@ export interface Decision {
   skip?: SkipReason;
 }
 
-export type { Mode } from './options.ts';
+export type Mode = 'all' | 'reprocess-stale' | 'reprocess-without-display' | 'retry-rejected';
 
 /**
  * What to do with an object that passed the suffix and size filters, given its catalogue item (when looked up).
  * - `all` with `skipCatalogued`: skip it when the item (not a tombstone) has the same eTag and analysis version —
  *   exactly the worker's own skip rule, decided here without spending a message;
  * - `reprocess-stale`: take it only when an item exists (not a tombstone) with another analysis version;
- * - `retry-rejected`: take it only when its item is `rejected` (for one of `reasons`, when given).
+ * - `reprocess-without-display`: take it only when a catalogued item has no display copy (catalogued before the
+ *   worker made them), so the browser has something other than the original to show.
  */
 export function decideCatalogued(
   obj: ListedObject,
@@ -29,8 +29,13 @@ export function decideCatalogued(
   analysisVersion: string,
   reasons?: readonly string[],
 ): SkipReason | undefined {
+  // `retry-rejected`: take it only when its item is `rejected` (for one of `reasons`, when given).
   if (mode === 'retry-rejected') return decideRejected(item, reasons);
   const live = item && item.status !== 'removed' ? item : undefined;
+  if (mode === 'reprocess-without-display') {
+    if (!live) return 'notCatalogued';
+    return live.status === 'catalogued' && !live.displayKey ? undefined : 'hasDisplay';
+  }
   if (mode === 'reprocess-stale') {
     if (!live) return 'notCatalogued';
     return live.analysisVersion === analysisVersion ? 'current' : undefined;

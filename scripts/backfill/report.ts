@@ -1,8 +1,16 @@
 import { type Counts, totalSkipped } from './counts.ts';
 import type { DryRunReport } from './dryRun.ts';
 import { SKIP_REASONS, type SkipReason } from './filter.ts';
+import type { Mode } from './pagePlan.ts';
 import { formatDuration } from './progress.ts';
 import type { BackfillSummary } from './runBackfill.ts';
+
+const MODE_NAMES: Record<Mode, string> = {
+  all: 'all images',
+  'reprocess-stale': 'stale items, reprocess',
+  'reprocess-without-display': 'items without a display copy, reprocess',
+  'retry-rejected': 'rejected items, retried',
+};
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
@@ -31,14 +39,9 @@ const REASON_TEXT: Record<SkipReason, string> = {
   catalogued: 'already catalogued (same eTag and analysis version)',
   current: 'item already at the current analysis version',
   notCatalogued: 'no catalogue item (not stale, only missing)',
+  hasDisplay: 'item already has a display copy (or is not catalogued)',
   notRejected: 'not a rejected item (--retry-rejected)',
   otherReason: 'rejected for another reason (--reason)',
-};
-
-const MODE_TEXT: Record<BackfillSummary['mode'], string> = {
-  all: 'all images',
-  'reprocess-stale': 'stale items, reprocess',
-  'retry-rejected': 'rejected items, retried',
 };
 
 function skippedLines(c: Counts): string[] {
@@ -52,7 +55,7 @@ export function formatSummary(s: BackfillSummary): string {
   const c = s.run;
   const lines = [
     `Backfill of s3://${s.bucket}/${s.prefixes.length === 1 && s.prefixes[0] === '' ? '' : `{${s.prefixes.join(',')}}`} ` +
-      `(${MODE_TEXT[s.mode]}): ${s.outcome}`,
+      `(${MODE_NAMES[s.mode]}): ${s.outcome}`,
     `  listed     ${n(c.listed).padStart(12)}  (${formatBytes(c.listedBytes)})`,
     `  matched    ${n(c.matched).padStart(12)}  (${formatBytes(c.matchedBytes)})`,
     `  enqueued   ${n(c.enqueued).padStart(12)}  (${formatBytes(c.enqueuedBytes)})`,
@@ -88,7 +91,7 @@ export function formatDryRun(r: DryRunReport): string {
         ? 'from --output-tokens'
         : 'first principles (catalogue some images for a measured figure)';
   const lines = [
-    `Dry run of s3://${r.bucket} (${MODE_TEXT[r.mode]}): nothing was enqueued`,
+    `Dry run of s3://${r.bucket} (${MODE_NAMES[r.mode]}): nothing was enqueued`,
     `  listed          ${n(c.listed).padStart(12)}  (${formatBytes(c.listedBytes)})`,
     `  matched         ${n(c.matched).padStart(12)}  (${formatBytes(c.matchedBytes)})`,
     `  would enqueue   ${n(c.enqueued).padStart(12)}  (${formatBytes(c.enqueuedBytes)})`,

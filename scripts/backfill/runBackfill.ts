@@ -7,14 +7,8 @@ import { CatalogueLookup } from './CatalogueLookup.ts';
 import { type CheckpointState, CheckpointWriter, newCheckpointState, readCheckpoint } from './Checkpoint.ts';
 import { type Counts, emptyCounts } from './counts.ts';
 import { CheckpointError } from './errors.ts';
-import {
-  BackfillOptions,
-  type BackfillOptionsInput,
-  type Mode,
-  modeOf,
-  normalisePrefixes,
-  selectionHash,
-} from './options.ts';
+import { BackfillOptions, type BackfillOptionsInput, modeOf, normalisePrefixes, selectionHash } from './options.ts';
+import type { Mode } from './pagePlan.ts';
 import type { ProgressSnapshot } from './progress.ts';
 import { QueueSender, type QueueSenderStats } from './QueueSender.ts';
 import { planShards } from './shards.ts';
@@ -22,7 +16,7 @@ import { planShards } from './shards.ts';
 export interface BackfillDeps {
   s3: S3Client;
   sqs: SQSClient;
-  /** The catalogue table's client; required with `skipCatalogued` (the default) or `reprocessStale`. */
+  /** The catalogue table's client; required with `skipCatalogued` (the default) or a reprocess mode. */
   doc?: DynamoDBDocumentClient;
   queueUrl: string;
   tableName: string;
@@ -79,8 +73,8 @@ export interface BackfillSummary {
 export async function runBackfill(input: BackfillOptionsInput, deps: BackfillDeps): Promise<BackfillSummary> {
   const o = BackfillOptions.parse(input);
   const started = performance.now();
-  const needLookup = o.skipCatalogued || o.reprocessStale || o.retryRejected;
-  if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or reprocessStale');
+  const needLookup = o.skipCatalogued || modeOf(o) !== 'all';
+  if (needLookup && !deps.doc) throw new TypeError('deps.doc is required with skipCatalogued or a reprocess mode');
   const prefixes = normalisePrefixes(o.prefixes);
   const file = o.checkpointFile;
   const { state, resumed } = await openCheckpoint(o, prefixes, deps);

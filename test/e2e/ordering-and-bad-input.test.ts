@@ -1,13 +1,13 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needsRedelivery } from '../../worker/pipeline/outcome.ts';
 import {
   makeDecompressionBomb,
   makeMultiPageTiff,
   makeTruncatedJpeg,
   textFile,
   zeroBytes,
-} from '../fixtures/oddImages.ts';
+} from '../../local/fixtures/oddImages.ts';
+import { needsRedelivery } from '../../worker/pipeline/outcome.ts';
 import { fixture, type System, startSystem } from '../helpers/system.ts';
 
 function permutations<T>(xs: T[]): T[][] {

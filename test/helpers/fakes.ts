@@ -33,7 +33,9 @@ export class InMemoryStore implements CatalogueStore {
       s.seq < item.seq ||
       (s.eTag === item.eTag &&
         s.status !== 'removed' &&
-        (s.analysisVersion !== item.analysisVersion || s.status !== item.status));
+        (s.analysisVersion !== item.analysisVersion ||
+          s.status !== item.status ||
+          (item.displayKey !== undefined && s.displayKey === undefined)));
     return this.write(ok, item);
   }
   async putTombstone(item: CatalogueItem): Promise<WriteResult> {

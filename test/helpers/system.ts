@@ -6,7 +6,7 @@ import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../
 import { CatalogueItem } from '../../shared/catalogue.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { isClaimItem } from '../../shared/table.ts';
+import { isClaimItem, isCountsItem } from '../../shared/table.ts';
 import { createWorker, type WorkerHandle } from '../../worker/createWorker.ts';
 import { OutcomeSpy } from './outcomeSpy.ts';
 
@@ -82,8 +82,11 @@ export async function startSystem(options: LocalStackOptions = {}) {
         const page = await stack.clients.ddbDoc.send(
           new ScanCommand({ TableName: stack.tableName, ExclusiveStartKey: start, ConsistentRead: true }),
         );
-        // The workers' leases (claim#…) live in the same table but are not catalogue items.
-        for (const raw of page.Items ?? []) if (!isClaimItem(raw)) out.push(CatalogueItem.parse(raw));
+        // The workers' leases (claim#…) and the category counters (#counts#…) live in the same table but are not
+        // catalogue items.
+        for (const raw of page.Items ?? []) {
+          if (!isClaimItem(raw) && !isCountsItem(raw)) out.push(CatalogueItem.parse(raw));
+        }
         start = page.LastEvaluatedKey;
       } while (start);
       return out.sort((a, b) => a.key.localeCompare(b.key));

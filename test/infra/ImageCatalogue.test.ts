@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MOCK_ACCOUNT } from '../../infra/mockRuntime.ts';
 import { scaleOutSteps } from '../../infra/rules.ts';
 import { DEFAULT_SUFFIXES } from '../../infra/stackConfigSchema.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { catalogueCreateTableInput } from '../../shared/table.ts';
+import { MOCK_ACCOUNT } from '../../tools/infra/mockRuntime.ts';
 import type { PolicyStatement } from './policyChecks.ts';
 import { taskEnvironment } from './policyChecks.ts';
 import { parseJson, runStack, type StackRun } from './stackUnderMocks.ts';
@@ -51,6 +51,7 @@ describe('ImageCatalogue with the default config', () => {
     const parts = run.resources.filter((r) => r.parent === root?.urn);
     expect(parts.map((r) => r.type.split(':')[2]).sort()).toEqual([
       'Alarms',
+      'BatchInference',
       'CatalogueBrowser',
       'CatalogueTable',
       'EventQueue',
@@ -199,7 +200,7 @@ describe('ImageCatalogue with the default config', () => {
       {
         Sid: 'WriteThumbnails',
         Effect: 'Allow',
-        Action: 's3:PutObject',
+        Action: ['s3:PutObject', 's3:DeleteObject'],
         Resource: `${arn(T.bucket, 'catalogue-thumbnails')}/*`,
       },
       {
@@ -217,7 +218,13 @@ describe('ImageCatalogue with the default config', () => {
       {
         Sid: 'Catalogue',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
         Resource: [table, `${table}/index/byContent`],
       },
       // The default model through its global profile: the profile, and the model wherever the profile routes (a

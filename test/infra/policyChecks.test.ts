@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RecordedResource } from '../../infra/mockRuntime.ts';
+import type { RecordedResource } from '../../tools/infra/mockRuntime.ts';
 import {
   bucketViolations,
   cdnViolations,

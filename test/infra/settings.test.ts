@@ -1,9 +1,9 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_CONFIG } from '../../infra/mockRuntime.ts';
 import { readStackConfig } from '../../infra/readStackConfig.ts';
 import { DEFAULT_SUFFIXES, parseStackConfig, STACK_CONFIG } from '../../infra/stackConfigSchema.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { EXAMPLE_CONFIG } from '../../tools/infra/mockRuntime.ts';
 
 function issuesOf(fn: () => unknown): Array<{ variable: string; message: string }> {
   try {

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { type RecordedResource, startMockRuntime } from '../../infra/mockRuntime.ts';
+import { type RecordedResource, startMockRuntime } from '../../tools/infra/mockRuntime.ts';
 
 /** The program run once under mocks: every registered resource and the resolved stack outputs. */
 export interface StackRun {

@@ -48,3 +48,62 @@ describe('loadConfig', () => {
     expect(doc).toContain('[default: 2000000]');
   });
 });
+
+describe('AWS_REGION and REDIS_URL', () => {
+  const local = {
+    S3_ENDPOINT: 'http://127.0.0.1:4566',
+    SQS_ENDPOINT: 'http://127.0.0.1:4566',
+    DYNAMODB_ENDPOINT: 'http://127.0.0.1:4567',
+    BEDROCK_ENDPOINT: 'http://127.0.0.1:4568',
+  };
+
+  it('accepts the regions of every AWS partition', () => {
+    for (const region of [
+      'us-east-1',
+      'eu-west-3',
+      'ap-southeast-7',
+      'mx-central-1',
+      'cn-northwest-1',
+      'us-gov-west-1',
+    ]) {
+      expect(loadConfig({ AWS_REGION: region }).region).toBe(region);
+    }
+  });
+
+  it('refuses a region outside them, naming AWS_REGION', () => {
+    for (const region of ['mars-1', 'us-east', 'US-EAST-1', 'useast1', 'eu-west-1a', 'local']) {
+      expect(() => loadConfig({ AWS_REGION: region }), region).toThrow(/AWS_REGION: .* is not an AWS region/);
+    }
+  });
+
+  it('accepts a custom region only when every service has a local endpoint', () => {
+    expect(loadConfig({ ...local, AWS_REGION: 'local' }).region).toBe('local');
+    const { BEDROCK_ENDPOINT: _, ...partly } = local;
+    expect(() => loadConfig({ ...partly, AWS_REGION: 'local' })).toThrow(/AWS_REGION/);
+  });
+
+  it('accepts redis:// and rediss:// URLs with a password, port and database', () => {
+    for (const url of ['redis://127.0.0.1:6379', 'rediss://:token@quota.cache.amazonaws.com:6379/0', 'redis://h']) {
+      expect(loadConfig({ REDIS_URL: url }).quota.redisUrl).toBe(url);
+    }
+  });
+
+  it('refuses a malformed REDIS_URL without repeating it', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['quota-store:6379', /scheme must be redis: or rediss:/],
+      ['redis//:pw@host', /not a URL/],
+      ['https://host:6379', /scheme must be/],
+      ['redis://host:6379/queue', /database number/],
+    ];
+    for (const [url, message] of cases) {
+      try {
+        loadConfig({ REDIS_URL: url });
+        expect.unreachable(url);
+      } catch (error) {
+        expect((error as Error).message).toMatch(/REDIS_URL: /);
+        expect((error as Error).message).toMatch(message);
+        expect((error as Error).message).not.toContain(url);
+      }
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PoisonMessageError } from '../../shared/errors.ts';
-import { decodeS3EventKey, makeBackfillMessage, parseQueueMessage } from '../../shared/messages.ts';
+import { decodeS3EventKey, makeBackfillMessage, normaliseETag, parseQueueMessage } from '../../shared/messages.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8');
 
@@ -152,5 +152,99 @@ describe('parseQueueMessage', () => {
   ])('rejects %j as poison with a clear reason', (body, reason) => {
     expect(() => parseQueueMessage(body)).toThrow(PoisonMessageError);
     expect(() => parseQueueMessage(body)).toThrow(reason);
+  });
+
+  it('carries every field of an S3 record: version, size, sequencer in upper case, time, event name', () => {
+    const record = s3Record('a.jpg', { eventTime: '2026-01-02T03:04:05.000Z', eventName: 'ObjectCreated:Copy' });
+    record.s3.object = { key: 'a.jpg', size: 10, eTag: '"abc"', sequencer: '0a1b', versionId: 'v1' } as never;
+    const parsed = parseQueueMessage(JSON.stringify({ Records: [record] }));
+    expect(parsed.kind === 'events' && parsed.events[0]).toEqual({
+      kind: 'created',
+      bucket: 'b',
+      key: 'a.jpg',
+      eTag: 'abc',
+      size: 10,
+      versionId: 'v1',
+      sequencer: '0A1B',
+      eventTime: '2026-01-02T03:04:05.000Z',
+      eventName: 'ObjectCreated:Copy',
+      source: 's3',
+    });
+  });
+
+  it('a created record needs its eTag; a removed one does not', () => {
+    const created = s3Record('a.jpg');
+    created.s3.object = { key: 'a.jpg', size: 1 } as never;
+    const removed = s3Record('b.jpg', { eventName: 'ObjectRemoved:Delete' });
+    removed.s3.object = { key: 'b.jpg', sequencer: '0B' } as never;
+    const parsed = parseQueueMessage(JSON.stringify({ Records: [created, removed] }));
+    if (parsed.kind !== 'events') throw new Error('expected events');
+    expect(parsed.events.map((e) => [e.key, e.kind, e.eTag])).toEqual([['b.jpg', 'removed', undefined]]);
+    expect(parsed.invalid).toEqual([{ index: 0, reason: 's3.object.eTag is required for ObjectCreated events' }]);
+  });
+
+  it('names the reason of an EventBridge removal in its event name, and keeps its version and time', () => {
+    const deleted = parseQueueMessage(fixture('eventbridge-object-deleted.json'));
+    expect(deleted.kind === 'events' && deleted.events[0]).toMatchObject({
+      eventName: 'Object Deleted:DeleteObject',
+      versionId: '1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF',
+      sequencer: '617F0837B476E463',
+      eventTime: '2021-11-12T00:00:00Z',
+      eTag: undefined,
+      bucket: 'amzn-s3-demo-bucket1',
+    });
+  });
+
+  it('strips quotes and the weak prefix from an ETag', () => {
+    expect(normaliseETag('W/"abc"')).toBe('abc');
+    expect(normaliseETag('"abc"')).toBe('abc');
+    expect(normaliseETag('abc')).toBe('abc');
+  });
+
+  it.each([
+    ['an SNS envelope without Message', { Type: 'Notification' }, /malformed SNS notification/],
+    [
+      'an SNS notification inside another',
+      { Type: 'Notification', Message: JSON.stringify({ Type: 'Notification', Message: '{}' }) },
+      /unknown message shape/,
+    ],
+    [
+      'an EventBridge event without a key',
+      { source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'b' }, object: {} } },
+      /malformed EventBridge S3 event/,
+    ],
+    [
+      'an EventBridge Object Created without an etag',
+      { source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'b' }, object: { key: 'k' } } },
+      /no detail.object.etag/,
+    ],
+    [
+      'a backfill message for a bucket name too short',
+      { type: 'image-catalogue.backfill', version: 1, bucket: 'ab', key: 'k', eTag: 'e', size: 1 },
+      /malformed backfill message/,
+    ],
+    [
+      'a backfill message with a negative size',
+      { type: 'image-catalogue.backfill', version: 1, bucket: 'abc', key: 'k', eTag: 'e', size: -1 },
+      /malformed backfill message/,
+    ],
+    [
+      'a backfill message with an empty eTag',
+      { type: 'image-catalogue.backfill', version: 1, bucket: 'abc', key: 'k', eTag: '', size: 1 },
+      /malformed backfill message/,
+    ],
+    ['a blank body', '   ', /empty/],
+  ])('rejects %s as poison', (_what, body, reason) => {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    expect(() => parseQueueMessage(text)).toThrow(reason);
+  });
+
+  it('accepts a backfill message at the limits of its fields, and refuses past them', () => {
+    const at = { bucket: 'b'.repeat(63), key: 'k'.repeat(1024), eTag: 'e', size: 0 };
+    expect(parseQueueMessage(makeBackfillMessage(at)).kind).toBe('events');
+    expect(() => makeBackfillMessage({ ...at, bucket: 'b'.repeat(64) })).toThrow();
+    expect(() => makeBackfillMessage({ ...at, key: 'k'.repeat(1025) })).toThrow();
+    expect(() => makeBackfillMessage({ ...at, size: 1.5 })).toThrow();
+    expect(() => makeBackfillMessage({ ...at, key: '' })).toThrow();
   });
 });

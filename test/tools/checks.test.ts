@@ -60,6 +60,7 @@ describe('npm run check:deps (dependency-cruiser rules)', () => {
 
   it.each([
     ['product-not-to-tooling', 'worker/main.ts → local/standIn.ts'],
+    ['tooling-not-to-tests', 'bench/speed.ts → test/helpers/fakes.ts'],
     ['shared-is-a-leaf', 'shared/util.ts → worker/part.ts'],
     ['commands-apart', 'scripts/alpha.ts → scripts/beta/internal.ts'],
     ['scripts-use-worker-entry', 'scripts/alpha.ts → worker/parts/part.ts'],

@@ -2,13 +2,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeItem, makeRejected, makeRemoved, seedItems } from '../../local/fixtures/catalogueItems.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { CatalogueReader } from '../../web/api/CatalogueReader.ts';
 import { loadWebConfig } from '../../web/config.ts';
 import { createWebServer, type WebServer } from '../../web/server.ts';
 import { fixture } from '../helpers/system.ts';
-import { makeItem, makeRejected, makeRemoved, seedItems } from './seed.ts';
 
 const CATEGORIES = ['portrait', 'landscape', 'food'] as const;
 const SPECIAL_KEY = 'albums/été 2024/a+b #1?.png';
@@ -91,6 +91,7 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
         preparedBytes: 1,
       },
       thumbnailKey: 'thumbnails/special.webp',
+      displayKey: 'display/special.jpg',
       searchText: 'an astronaut in a white suit beside a flag portrait person flag nasa',
     });
     const tiff = makeItem(101, {
@@ -129,6 +130,15 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
         Key: SPECIAL_KEY,
         Body: fixture('astronaut.png'),
         ContentType: 'image/png',
+      }),
+    );
+    // Stored with a type no browser would render: the URL itself must say what the bytes are.
+    await stack.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.thumbnailBucket,
+        Key: 'display/special.jpg',
+        Body: Buffer.from('jpeg-bytes'),
+        ContentType: 'application/octet-stream',
       }),
     );
     await stack.clients.s3.send(
@@ -283,7 +293,7 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
   });
 
   describe('one item', () => {
-    it('returns the labels, visible text, sensitive verdict, and presigned URLs that fetch through S3', async () => {
+    it('returns the labels, visible text, sensitive verdict, and presigned URLs of the derived copies', async () => {
       const r = await get(`/api/items/${encodeURIComponent(`images/${SPECIAL_KEY}`)}`);
       expect(r.status).toBe(200);
       const item = r.body as Record<string, unknown> & { labels: unknown[]; imageUrl: string; thumbnailUrl: string };
@@ -299,12 +309,20 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
       });
       expect(item.searchText).toBeUndefined();
       expect(item.seq).toBeUndefined();
+      // Only the derived-images bucket is ever presigned, never the uploaded original.
+      for (const url of [item.imageUrl, item.thumbnailUrl]) {
+        expect(new URL(url).pathname.startsWith(`/${stack.thumbnailBucket}/`), url).toBe(true);
+        expect(url).not.toContain(`/${stack.bucket}/`);
+      }
       const image = await fetch(item.imageUrl);
       expect(image.status).toBe(200);
-      expect(Buffer.from(await image.arrayBuffer()).equals(fixture('astronaut.png'))).toBe(true);
+      expect(await image.text()).toBe('jpeg-bytes');
+      expect(image.headers.get('content-type')).toBe('image/jpeg');
+      expect(image.headers.get('content-disposition')).toBe('inline; filename="image.jpg"');
       const thumb = await fetch(item.thumbnailUrl);
       expect(thumb.status).toBe(200);
       expect(await thumb.text()).toBe('webp-bytes');
+      expect(thumb.headers.get('content-type')).toBe('image/webp');
       expect(new URL(item.thumbnailUrl).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
       // Stable within the signing window, so the browser's cache works across requests.
       const again = await get(`/api/items/${encodeURIComponent(`images/${SPECIAL_KEY}`)}`);
@@ -315,7 +333,7 @@ describe('browser API against the local stack (dynalite, fauxqs S3)', () => {
       expect((await get('/api/items/images/photos/000010.jpg')).body).toMatchObject({ text: 'EXIT sign' });
     });
 
-    it('gives no imageUrl for a format browsers cannot show (the page uses the thumbnail)', async () => {
+    it('gives no imageUrl for an item without a display copy (the page uses the thumbnail)', async () => {
       const r = await get(`/api/items/${encodeURIComponent('images/scans/coffee.tif')}`);
       expect(r.body.imageUrl).toBeUndefined();
       expect(r.body.thumbnailUrl).toEqual(expect.any(String));

@@ -199,9 +199,10 @@ describe('catalogue browser in Chromium', () => {
       expect(Math.abs(b.height - label.box.height * img.height)).toBeLessThan(3);
       expect(await boxes.nth(i).locator('.tag').textContent()).toBe(label.name);
     }
-    // The full image, not the thumbnail: presigned from the image bucket.
+    // The display copy, not the thumbnail, and never the original: presigned from the derived-images bucket.
     const src = await page.locator('#detail-img').getAttribute('src');
-    expect(src).toContain(`/${system.stack.bucket}/photos/astronaut.png?`);
+    expect(src).toMatch(new RegExp(`/${system.stack.thumbnailBucket}/display/[0-9a-f]{64}\\.jpg\\?`));
+    expect(src).not.toContain(`/${system.stack.bucket}/`);
     expect(new URL(page.url()).hash).toBe(`#item=${encodeURIComponent(id)}`);
     await shot('detail.png');
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeItem, seedItems } from '../../local/fixtures/catalogueItems.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { buildLambda } from '../../web/build.ts';
 import type { LambdaEvent, LambdaResult } from '../../web/lambda.ts';
-import { makeItem, seedItems } from './seed.ts';
 
 function event(rawPath: string, rawQueryString = '', method = 'GET', stage?: string): LambdaEvent {
   return {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeItem, seedItems } from '../../local/fixtures/catalogueItems.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { AuthGate } from '../../web/auth/AuthGate.ts';
@@ -13,7 +14,6 @@ import { createEdgeHandler, type EdgeResult } from '../../web/edge.ts';
 import { createWebApp } from '../../web/http/app.ts';
 import { startEdgeFront } from './helpers/edgeFront.ts';
 import { startIssuer, type TestIssuer } from './helpers/oidcProvider.ts';
-import { makeItem, seedItems } from './seed.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CLIENT_ID = 'catalogue-browser';

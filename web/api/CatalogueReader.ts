@@ -55,6 +55,40 @@ export interface CatalogueReaderOptions {
 const T = CATALOGUE_TABLE;
 
 /**
+ * The query's expression parts: the listed attributes' projection, the index partition value (the status, or the
+ * category), a status filter for a category query, and one `contains` filter per search word.
+ */
+function listExpression(
+  query: ListQuery,
+  partitionKey: string,
+  terms: readonly string[],
+): { names: Record<string, string>; values: Record<string, unknown>; filters: string[]; projection: string } {
+  const byCategory = query.category !== undefined;
+  const names: Record<string, string> = {};
+  LIST_ATTRIBUTES.forEach((a, i) => {
+    names[`#a${i}`] = a;
+  });
+  const projection = Object.keys(names).join(', ');
+  names['#pk'] = partitionKey;
+  const values: Record<string, unknown> = { ':pk': byCategory ? query.category : query.status };
+  const filters: string[] = [];
+  if (byCategory) {
+    // byCategory holds every status that has a category: narrow it to the one asked for.
+    names['#status'] = 'status';
+    values[':status'] = query.status;
+    filters.push('#status = :status');
+  }
+  if (terms.length > 0) {
+    names['#search'] = 'searchText';
+    terms.forEach((term, i) => {
+      values[`:t${i}`] = term;
+      filters.push(`contains(#search, :t${i})`);
+    });
+  }
+  return { names, values, filters, projection };
+}
+
+/**
  * Reads the catalogue for the browser, through the two indexes only: a plain page is one Query on `byStatus` (or
  * `byCategory`) newest first, so it costs the same at 100 items as at 100 million. Search is a filtered Query on the
  * same index: DynamoDB evaluates rows in index order and drops those that do not contain every word; a request stops
@@ -79,27 +113,7 @@ export class CatalogueReader {
     const fingerprint = queryFingerprint([index.name, query.status, query.category, terms.join(' ')]);
     let startKey: StartKey | undefined = query.cursor ? decodeCursor(query.cursor, fingerprint, keyNames) : undefined;
 
-    const names: Record<string, string> = {};
-    LIST_ATTRIBUTES.forEach((a, i) => {
-      names[`#a${i}`] = a;
-    });
-    const projection = Object.keys(names).join(', ');
-    names['#pk'] = index.partitionKey;
-    const values: Record<string, unknown> = { ':pk': byCategory ? query.category : query.status };
-    const filters: string[] = [];
-    if (byCategory) {
-      // byCategory holds every status that has a category: narrow it to the one asked for.
-      names['#status'] = 'status';
-      values[':status'] = query.status;
-      filters.push('#status = :status');
-    }
-    if (terms.length > 0) {
-      names['#search'] = 'searchText';
-      terms.forEach((term, i) => {
-        values[`:t${i}`] = term;
-        filters.push(`contains(#search, :t${i})`);
-      });
-    }
+    const { names, values, filters, projection } = listExpression(query, index.partitionKey, terms);
     const filtered = filters.length > 0;
     // One row more than asked tells whether another page exists, so the last page carries no cursor.
     const want = query.limit + 1;

@@ -9,6 +9,16 @@ export interface UrlSignerOptions {
   now?: () => number;
 }
 
+/**
+ * Headers S3 sends with the object instead of the stored ones (GetObject's `ResponseContentType` and
+ * `ResponseContentDisposition`, signed into the URL): what the browser is told about the bytes does not depend on
+ * what was stored with them.
+ */
+export interface ResponseHeaders {
+  contentType: string;
+  contentDisposition: string;
+}
+
 /** How the SDK addresses a bucket: learnt once per bucket from one URL it presigned. */
 interface BucketShape {
   origin: string;
@@ -72,13 +82,13 @@ export class UrlSigner {
   }
 
   /** A URL that GETs `bucket/key` until at least three quarters of the lifetime from now. */
-  async url(bucket: string, key: string): Promise<string> {
+  async url(bucket: string, key: string, headers?: ResponseHeaders): Promise<string> {
     const signingDate = new Date(Math.floor(this.now() / this.windowMs) * this.windowMs);
-    return this.sign(bucket, key, signingDate);
+    return this.sign(bucket, key, signingDate, headers);
   }
 
   /** Signs as of `signingDate`; the URL is valid from then for `ttlSeconds`. */
-  async sign(bucket: string, key: string, signingDate: Date): Promise<string> {
+  async sign(bucket: string, key: string, signingDate: Date, headers?: ResponseHeaders): Promise<string> {
     const shape = await this.shape(bucket);
     const credentials = await this.s3.config.credentials();
     const amzDate = signingDate
@@ -96,6 +106,10 @@ export class UrlSigner {
       ['X-Amz-SignedHeaders', 'host'],
     ];
     if (credentials.sessionToken) params.push(['X-Amz-Security-Token', credentials.sessionToken]);
+    if (headers) {
+      params.push(['response-content-disposition', headers.contentDisposition]);
+      params.push(['response-content-type', headers.contentType]);
+    }
     const query = params
       .map(([k, v]) => [encode(k), encode(v)] as const)
       .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))

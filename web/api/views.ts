@@ -1,9 +1,26 @@
 import type { CatalogueItem, StoredLabel } from '../../shared/catalogue.ts';
 import type { ListRow } from './CatalogueReader.ts';
-import type { UrlSigner } from './UrlSigner.ts';
+import type { ResponseHeaders, UrlSigner } from './UrlSigner.ts';
 
-/** Formats every current browser shows in an <img>; others (TIFF, HEIC) are shown by their WebP thumbnail. */
-const BROWSER_FORMATS = new Set(['jpeg', 'jpg', 'png', 'webp', 'gif', 'avif', 'bmp']);
+/**
+ * What S3 is told to send with each derived copy, by key suffix: a fixed image type (never the stored one) and an
+ * inline disposition with a fixed file name (never the uploader's key). Keys of another shape get no URL.
+ */
+const DERIVED_TYPES: Record<string, ResponseHeaders> = {
+  webp: { contentType: 'image/webp', contentDisposition: 'inline; filename="image.webp"' },
+  jpg: { contentType: 'image/jpeg', contentDisposition: 'inline; filename="image.jpg"' },
+};
+
+/**
+ * A URL for a copy the worker made (thumbnail or display copy) in the private derived-images bucket. The only
+ * bucket this module ever presigns: the uploaded originals keep their EXIF (GPS, camera serial) and the content type
+ * the uploader chose (a JPEG/HTML polyglot stored as text/html would run its script), so they are never handed out.
+ */
+async function derivedUrl(ctx: ViewContext, key: string | undefined): Promise<string | undefined> {
+  if (!key || !ctx.thumbnailBucket) return undefined;
+  const headers = DERIVED_TYPES[key.slice(key.lastIndexOf('.') + 1)];
+  return headers ? ctx.signer.url(ctx.thumbnailBucket, key, headers) : undefined;
+}
 
 /** A grid card, as the API sends it. */
 export interface ItemSummaryView {
@@ -20,7 +37,7 @@ export interface ItemSummaryView {
   height?: number;
   format?: string;
   updatedAt: string;
-  /** Presigned URL of the WebP thumbnail in the private thumbnail bucket; absent when there is none. */
+  /** Presigned URL of the WebP thumbnail in the private derived-images bucket; absent when there is none. */
   thumbnailUrl?: string;
 }
 
@@ -33,12 +50,13 @@ export interface ItemDetailView extends ItemSummaryView {
   modelId?: string;
   analysisVersion?: string;
   image?: CatalogueItem['image'];
-  /** Presigned URL of the original object, when a browser can show its format. */
+  /** Presigned URL of the display copy (long edge ~1600 px, no metadata); absent when there is none. */
   imageUrl?: string;
 }
 
 export interface ViewContext {
   signer: UrlSigner;
+  /** The derived-images bucket (THUMBNAIL_BUCKET): thumbnails and display copies. */
   thumbnailBucket?: string;
 }
 
@@ -59,9 +77,7 @@ export async function summaryView(row: ListRow, ctx: ViewContext): Promise<ItemS
     updatedAt: row.updatedAt,
   };
   // Rejected items and tombstones have no thumbnail; the bucket may also be unset (thumbnails switched off).
-  if (row.status === 'catalogued' && row.thumbnailKey && ctx.thumbnailBucket) {
-    view.thumbnailUrl = await ctx.signer.url(ctx.thumbnailBucket, row.thumbnailKey);
-  }
+  if (row.status === 'catalogued') view.thumbnailUrl = await derivedUrl(ctx, row.thumbnailKey);
   return view;
 }
 
@@ -77,8 +93,8 @@ export async function detailView(item: CatalogueItem, ctx: ViewContext): Promise
     analysisVersion: item.analysisVersion,
     image: item.image,
   };
-  if (item.status === 'catalogued' && item.image && BROWSER_FORMATS.has(item.image.format.toLowerCase())) {
-    view.imageUrl = await ctx.signer.url(item.bucket, item.key);
-  }
+  // Items catalogued before display copies existed have none until the backfill reprocesses them
+  // (`--reprocess-without-display`); the browser shows their thumbnail meanwhile.
+  if (item.status === 'catalogued') view.imageUrl = await derivedUrl(ctx, item.displayKey);
   return view;
 }

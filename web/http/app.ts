@@ -51,8 +51,6 @@ export function createWebApp(options: WebAppOptions): WebApp {
     reader: new CatalogueReader(clients.doc, config.tableName, { filterBudget: web.searchBudget, logger }),
     categories: new CategoryCounter(clients.doc, config.tableName, {
       ttlSeconds: web.categoriesTtlSeconds,
-      budget: web.categoriesBudget,
-      maxMs: web.categoriesMaxMs,
       logger,
     }),
     signer: new UrlSigner(clients.s3, { ttlSeconds: web.urlTtlSeconds }),

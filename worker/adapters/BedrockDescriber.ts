@@ -10,7 +10,6 @@ import { type ModelTraits, resolveModel, traitsOf } from '../../shared/models.ts
 import type { DescribeRequest, DescribeResult, Describer } from '../ports.ts';
 import { translateBedrockError } from './bedrockErrors.ts';
 
-export { CATALOGUE_TOOL_NAME } from '../../shared/modelRequest.ts';
 export { translateBedrockError } from './bedrockErrors.ts';
 
 export interface BedrockDescriberOptions {

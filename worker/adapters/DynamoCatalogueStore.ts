@@ -10,15 +10,21 @@ import { errorName, transient } from '../../shared/awsErrors.ts';
 import { CatalogueItem } from '../../shared/catalogue.ts';
 import { CATALOGUE_TABLE, CLAIM_ID_PREFIX } from '../../shared/table.ts';
 import type { CatalogueStore, ReadToken, WriteResult } from '../ports.ts';
+import { type CategoryTally, countedCategoryOf } from './CategoryTally.ts';
 
 /**
  * The catalogue in DynamoDB. Every write is conditional, so at-least-once, out-of-order delivery converges on the
  * bucket's final state: a failed condition means a newer (or equal) result is already stored, which is not an error.
  */
 export class DynamoCatalogueStore implements CatalogueStore {
+  /**
+   * @param tally keeps the category counts in step with every write that changes an item's counted category;
+   *   unset: no counts (tests of the store alone, tools that write items of their own).
+   */
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly tally?: CategoryTally,
   ) {}
 
   async get(id: string): Promise<CatalogueItem | undefined> {
@@ -52,12 +58,20 @@ export class DynamoCatalogueStore implements CatalogueStore {
   }
 
   putContent(item: CatalogueItem): Promise<WriteResult> {
+    // A reprocess that brings the display copy an older item lacks is a change too (backfill
+    // --reprocess-without-display), even at the same analysis version.
+    const addsDisplay = item.displayKey ? ' OR attribute_not_exists(#dk)' : '';
     return this.conditionalPut(item, {
       // Written when: nothing is stored; or the stored write is older; or it is the same content (same eTag, not a
       // tombstone) analysed differently (another analysis version or outcome) — a re-analysis keeps the stored seq.
-      ConditionExpression:
-        'attribute_not_exists(id) OR #seq < :seq OR (#eTag = :eTag AND #status <> :removed AND (#av <> :av OR #status <> :status))',
-      ExpressionAttributeNames: { '#seq': 'seq', '#eTag': 'eTag', '#status': 'status', '#av': 'analysisVersion' },
+      ConditionExpression: `attribute_not_exists(id) OR #seq < :seq OR (#eTag = :eTag AND #status <> :removed AND (#av <> :av OR #status <> :status${addsDisplay}))`,
+      ExpressionAttributeNames: {
+        '#seq': 'seq',
+        '#eTag': 'eTag',
+        '#status': 'status',
+        '#av': 'analysisVersion',
+        ...(item.displayKey ? { '#dk': 'displayKey' } : {}),
+      },
       ExpressionAttributeValues: {
         ':seq': item.seq,
         ':eTag': item.eTag ?? '',
@@ -165,6 +179,7 @@ export class DynamoCatalogueStore implements CatalogueStore {
     }
   }
 
+  /** The conditional write every put goes through; counts the category transition once it succeeded. */
   private async conditionalPut(
     item: CatalogueItem,
     condition: {
@@ -173,23 +188,30 @@ export class DynamoCatalogueStore implements CatalogueStore {
       ExpressionAttributeValues: Record<string, unknown>;
     },
   ): Promise<WriteResult> {
+    const counted = this.tally ? countedCategoryOf(item) : undefined;
+    let replaced: Record<string, unknown> | undefined;
     try {
       const names = Object.keys(condition.ExpressionAttributeNames).length > 0;
-      await this.doc.send(
+      const out = await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: toStored(item),
+          Item: toStored(this.tally ? { ...item, countedCategory: counted } : item),
           ConditionExpression: condition.ConditionExpression,
           // DynamoDB refuses empty maps.
           ExpressionAttributeNames: names ? condition.ExpressionAttributeNames : undefined,
           ExpressionAttributeValues: names ? condition.ExpressionAttributeValues : undefined,
+          // What was replaced, to count the transition: only a write that passed its condition returns it.
+          ReturnValues: this.tally ? 'ALL_OLD' : undefined,
         }),
       );
-      return 'written';
+      replaced = out.Attributes;
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') return 'superseded';
       throw transient('DynamoDB PutItem', error, { id: item.id });
     }
+    const before = typeof replaced?.countedCategory === 'string' ? replaced.countedCategory : undefined;
+    await this.tally?.transition(item.id, before, counted);
+    return 'written';
   }
 }
 

@@ -58,7 +58,7 @@ export class S3ImageSource implements ImageSource {
     }
     let body: Buffer;
     try {
-      body = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+      body = await readBody(out.Body as AsyncIterable<Uint8Array> | undefined, out.ContentLength);
     } catch (error) {
       throw transient('S3 GetObject body', error, { bucket: ref.bucket, key: ref.key });
     }
@@ -71,4 +71,39 @@ export class S3ImageSource implements ImageSource {
       versionId: out.VersionId,
     };
   }
+}
+
+/**
+ * Reads a response body into one Buffer of the announced length, chunk by chunk: the SDK's `transformToByteArray`
+ * gathers the chunks and then concatenates them, and a `Buffer.from` of its result copies again, so a 50 MB object
+ * briefly cost 150 MB. Without a length (or if the body runs past it), the chunks are gathered and joined once.
+ */
+async function readBody(stream: AsyncIterable<Uint8Array> | undefined, length: number | undefined): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
+  if (length === undefined) return gather(stream, [], 0);
+  const body = Buffer.allocUnsafe(length);
+  let at = 0;
+  const iterator = stream[Symbol.asyncIterator]();
+  for (;;) {
+    const { value, done } = await iterator.next();
+    if (done) break;
+    if (at + value.length > length) {
+      // More bytes than announced: keep what was read and gather the rest.
+      return gather({ [Symbol.asyncIterator]: () => iterator }, [body.subarray(0, at), value], at + value.length);
+    }
+    body.set(value, at);
+    at += value.length;
+  }
+  // A short body is a cut connection, not a small image: retried, never prepared (it would be rejected as corrupt).
+  if (at < length) throw new Error(`the body ended after ${at} of ${length} bytes`);
+  return body;
+}
+
+async function gather(stream: AsyncIterable<Uint8Array>, chunks: Uint8Array[], size: number): Promise<Buffer> {
+  let total = size;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    total += chunk.length;
+  }
+  return Buffer.concat(chunks, total);
 }

@@ -94,3 +94,23 @@ export async function encodeThumbnail(
     .toBuffer({ resolveWithObject: true });
   return { body: data, width: info.width, height: info.height };
 }
+
+/**
+ * The display copy the browser shows instead of the original: made from the prepared image (already oriented,
+ * re-encoded and free of metadata), so it costs nothing when the prepared image is no larger than `edge` (the default
+ * 1568 px model image is the display copy as it is) and one cheap resize otherwise. Never made from the source: the
+ * source's bytes (EXIF GPS, a script appended to a JPEG) must not reach a viewer.
+ */
+export async function encodeDisplay(
+  prepared: { body: Buffer; width: number; height: number },
+  format: 'jpeg' | 'webp',
+  edge: number,
+): Promise<{ body: Buffer; format: 'jpeg' | 'webp'; width: number; height: number }> {
+  if (Math.max(prepared.width, prepared.height) <= edge) {
+    return { body: prepared.body, format, width: prepared.width, height: prepared.height };
+  }
+  const resized = sharp(prepared.body).resize({ width: edge, height: edge, fit: 'inside', withoutEnlargement: true });
+  const encoder = format === 'jpeg' ? resized.jpeg({ quality: 82 }) : resized.webp({ quality: 80, effort: 2 });
+  const { data, info } = await encoder.toBuffer({ resolveWithObject: true });
+  return { body: data, format, width: info.width, height: info.height };
+}

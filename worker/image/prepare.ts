@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ImageRejectedError } from '../../shared/errors.ts';
 import { sniff } from './detect.ts';
-import { encodeForModel, encodeThumbnail } from './encode.ts';
+import { encodeDisplay, encodeForModel, encodeThumbnail } from './encode.ts';
 import { BEDROCK_MAX_IMAGE_BYTES, type PreparedResult, PrepareOptions } from './prepareOptions.ts';
 import { openSource } from './source.ts';
 
 const SUPPORTED = 'JPEG, PNG, GIF, WebP, TIFF, HEIC, AVIF or uncompressed BMP';
 
 /**
- * Turns the bytes of an object into the image the model sees, the facts about the original, and a thumbnail.
+ * Turns the bytes of an object into the image the model sees, the facts about the original, a thumbnail and a
+ * display copy (both derived from the prepared image, never from the source).
  *
  * In order: refuse empty objects; tell the real format from the bytes (never the key or content type); read the
  * headers and refuse decompression bombs and multi-page TIFFs before decoding anything; decode once, applying the
@@ -46,10 +47,13 @@ export async function prepareImage(body: Buffer, options: PrepareOptions): Promi
   });
   const thumbnail =
     opts.thumbnailEdge === undefined ? undefined : await encodeThumbnail(image.body, opts.thumbnailEdge);
+  const display =
+    opts.displayEdge === undefined ? undefined : await encodeDisplay(image, opts.format, opts.displayEdge);
   return {
     image: { body: image.body, format: opts.format, width: image.width, height: image.height },
     original: source.original,
     ...(thumbnail ? { thumbnail } : {}),
+    ...(display ? { display } : {}),
     contentHash,
   };
 }

@@ -17,6 +17,11 @@ export const PrepareOptions = z.object({
   quality: z.number().int().min(1).max(100),
   /** Long edge of the WebP thumbnail, px (THUMBNAIL_EDGE, default 320; never above the prepared image's); unset: none. */
   thumbnailEdge: z.number().int().min(1).max(BEDROCK_MAX_IMAGE_EDGE).optional(),
+  /**
+   * Long edge of the display copy the browser shows, px (DISPLAY_EDGE, default 1600; never above the prepared
+   * image's, which it is made from); unset: none.
+   */
+  displayEdge: z.number().int().min(1).max(BEDROCK_MAX_IMAGE_EDGE).optional(),
   /** Largest prepared image, bytes (default 3,750,000: Bedrock's 3.75 MB). Lower only for tests. */
   maxOutputBytes: z.number().int().min(1).max(BEDROCK_MAX_IMAGE_BYTES).optional(),
 });
@@ -42,16 +47,28 @@ interface Thumbnail {
   height: number;
 }
 
+/** The copy the browser shows in place of the original: re-encoded by the worker, no metadata. */
+interface DisplayCopy {
+  body: Buffer;
+  format: 'jpeg' | 'webp';
+  width: number;
+  height: number;
+}
+
 export interface PreparedResult {
   /** What goes to the model: no metadata, long edge ≤ maxEdge, ≤ 3.75 MB. */
   image: PreparedImage & { format: 'jpeg' | 'webp' };
   original: OriginalImage;
   thumbnail?: Thumbnail;
+  display?: DisplayCopy;
   /** SHA-256 of the original bytes, lower-case hex. */
   contentHash: string;
 }
 
-/** The prepare options a worker uses: `config.image`, and thumbnails only when a thumbnail bucket is configured. */
+/**
+ * The prepare options a worker uses: `config.image`, and the derived copies (thumbnail, display copy) only when the
+ * derived-images bucket (THUMBNAIL_BUCKET) is configured.
+ */
 export function prepareOptionsFromConfig(config: Pick<Config, 'image' | 'thumbnails'>): PrepareOptions {
   const { maxEdge, maxInputPixels, format, quality } = config.image;
   return {
@@ -60,5 +77,6 @@ export function prepareOptionsFromConfig(config: Pick<Config, 'image' | 'thumbna
     format,
     quality,
     thumbnailEdge: config.thumbnails.bucket ? config.thumbnails.edge : undefined,
+    displayEdge: config.thumbnails.bucket ? config.thumbnails.displayEdge : undefined,
   };
 }

@@ -109,90 +109,65 @@ export class MetricsRegistry {
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+type LimiterReading = (limiter: QuotaLimiter) => number;
+const stat =
+  (pick: (s: ReturnType<QuotaLimiter['stats']>) => number): LimiterReading =>
+  (limiter) =>
+    pick(limiter.stats());
+
+/** The limiter's metrics: name, help, type and how to read each from the limiter at scrape time. */
+const QUOTA_METRICS: ReadonlyArray<[string, string, 'counter' | 'gauge', LimiterReading]> = [
+  ['quota_requests_admitted_total', 'Model calls admitted by the quota limiter', 'counter', stat((s) => s.admitted)],
+  ['quota_tokens_reserved_total', 'Tokens reserved at admission (estimates)', 'counter', stat((s) => s.tokensReserved)],
+  [
+    'quota_tokens_used_total',
+    'Tokens really used, as settled (input + output x burndown)',
+    'counter',
+    stat((s) => s.tokensUsed),
+  ],
+  ['quota_throttles_total', 'Throttles (429) reported by the model service', 'counter', stat((s) => s.throttles)],
+  [
+    'quota_call_failures_total',
+    'Admitted model calls that failed (throttles included)',
+    'counter',
+    stat((s) => s.failures),
+  ],
+  ['quota_in_flight', 'Model calls sent and not yet finished', 'gauge', stat((s) => s.inFlight)],
+  ['quota_waiting', 'Model calls waiting for the quota to admit them', 'gauge', stat((s) => s.waiting)],
+  ['quota_queued', 'Model calls waiting for a concurrency slot', 'gauge', stat((s) => s.queued)],
+  ['quota_rate_factor', 'AIMD factor: admitted rate / target rate', 'gauge', stat((s) => s.rateFactor)],
+  [
+    'quota_admitted_tokens_per_minute',
+    'Tokens per quota minute the limiter admits now',
+    'gauge',
+    (limiter) => limiter.currentRate().tokensPerMinute,
+  ],
+  [
+    'quota_admitted_requests_per_minute',
+    'Requests per quota minute the limiter admits now',
+    'gauge',
+    (limiter) => limiter.currentRate().requestsPerMinute,
+  ],
+  [
+    'quota_store_switches_total',
+    'Switches between the fleet-wide Redis buckets and the local share',
+    'counter',
+    stat((s) => s.storeSwitches),
+  ],
+  [
+    'quota_shared_store',
+    '1 while the fleet-wide Redis buckets answer, 0 on the local share',
+    'gauge',
+    stat((s) => (s.store === 'redis' ? 1 : 0)),
+  ],
+];
+
 /**
  * Exposes a limiter's state: `quota_*` metrics labelled with the model id. Counters come from the limiter's totals,
  * gauges from its snapshot, both read at scrape time.
  */
 export function registerQuotaMetrics(registry: MetricsRegistry, limiter: QuotaLimiter, labels: Labels = {}): void {
-  const stat = (pick: (s: ReturnType<QuotaLimiter['stats']>) => number) => () => [
-    { labels, value: pick(limiter.stats()) },
-  ];
-  registry.register(
-    'quota_requests_admitted_total',
-    'Model calls admitted by the quota limiter',
-    'counter',
-    stat((s) => s.admitted),
-  );
-  registry.register(
-    'quota_tokens_reserved_total',
-    'Tokens reserved at admission (estimates)',
-    'counter',
-    stat((s) => s.tokensReserved),
-  );
-  registry.register(
-    'quota_tokens_used_total',
-    'Tokens really used, as settled (input + output x burndown)',
-    'counter',
-    stat((s) => s.tokensUsed),
-  );
-  registry.register(
-    'quota_throttles_total',
-    'Throttles (429) reported by the model service',
-    'counter',
-    stat((s) => s.throttles),
-  );
-  registry.register(
-    'quota_call_failures_total',
-    'Admitted model calls that failed (throttles included)',
-    'counter',
-    stat((s) => s.failures),
-  );
-  registry.register(
-    'quota_in_flight',
-    'Model calls sent and not yet finished',
-    'gauge',
-    stat((s) => s.inFlight),
-  );
-  registry.register(
-    'quota_waiting',
-    'Model calls waiting for the quota to admit them',
-    'gauge',
-    stat((s) => s.waiting),
-  );
-  registry.register(
-    'quota_queued',
-    'Model calls waiting for a concurrency slot',
-    'gauge',
-    stat((s) => s.queued),
-  );
-  registry.register(
-    'quota_rate_factor',
-    'AIMD factor: admitted rate / target rate',
-    'gauge',
-    stat((s) => s.rateFactor),
-  );
-  registry.register(
-    'quota_admitted_tokens_per_minute',
-    'Tokens per quota minute the limiter admits now',
-    'gauge',
-    () => [{ labels, value: limiter.currentRate().tokensPerMinute }],
-  );
-  registry.register(
-    'quota_admitted_requests_per_minute',
-    'Requests per quota minute the limiter admits now',
-    'gauge',
-    () => [{ labels, value: limiter.currentRate().requestsPerMinute }],
-  );
-  registry.register(
-    'quota_store_switches_total',
-    'Switches between the fleet-wide Redis buckets and the local share',
-    'counter',
-    stat((s) => s.storeSwitches),
-  );
-  registry.register(
-    'quota_shared_store',
-    '1 while the fleet-wide Redis buckets answer, 0 on the local share',
-    'gauge',
-    stat((s) => (s.store === 'redis' ? 1 : 0)),
-  );
+  for (const [name, help, type, read] of QUOTA_METRICS) {
+    registry.register(name, help, type, () => [{ labels, value: read(limiter) }]);
+  }
 }

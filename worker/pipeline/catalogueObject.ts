@@ -4,6 +4,8 @@ import { ImageRejectedError } from '../../shared/errors.ts';
 import type { FetchResult } from '../ports.ts';
 import { type Analysis, analyse } from './analysis.ts';
 import { type EventContext, nowIso, type PreparedForModel, type Result, writeContent } from './deps.ts';
+import { storeDerivedCopies } from './derivedCopies.ts';
+import { type FetchedMeta, fetchAndPrepare } from './fetchPrepared.ts';
 import { superseded } from './records.ts';
 
 /**
@@ -28,18 +30,14 @@ export async function catalogueObject(ctx: EventContext, signal?: AbortSignal): 
  */
 export async function fetchAndCatalogue(ctx: EventContext, signal?: AbortSignal): Promise<Result> {
   const { event, deps } = ctx;
-  const fetched = await deps.source.fetch(
-    { bucket: event.bucket, key: event.key, eTag: event.eTag, versionId: event.versionId },
-    { maxBytes: deps.maxBytes, signal },
-  );
-  if (fetched.status !== 'ok') return notFetched(ctx, fetched);
-  ctx.size = fetched.size;
-  const prepared = await deps.prepare(fetched.body);
+  const got = await fetchAndPrepare(ctx, signal);
+  if (got.status !== 'ok') return notFetched(ctx, got);
+  const { fetched, prepared } = got;
   const analysis = await analyse(ctx, prepared, signal);
   if ('outcome' in analysis) return analysis;
   try {
-    const thumbnailKey = await storeThumbnail(ctx, prepared, analysis.twin);
-    const item = catalogued(ctx, fetched, prepared, analysis, thumbnailKey);
+    const derived = await storeDerivedCopies(prepared.contentHash, prepared, ctx.deps.thumbnails, analysis.twin);
+    const item = catalogued(ctx, fetched, prepared, analysis, derived);
     const written = await writeContent(ctx, item);
     const spent = {
       inputTokens: analysis.described.usage.inputTokens,
@@ -88,25 +86,12 @@ function notFetched(ctx: EventContext, fetched: Exclude<FetchResult, { status: '
   throw new ImageRejectedError('OBJECT_TOO_LARGE', tooLarge(fetched.size, ctx.deps.maxBytes));
 }
 
-async function storeThumbnail(
-  ctx: EventContext,
-  prepared: PreparedForModel,
-  twin: CatalogueItem | undefined,
-): Promise<string | undefined> {
-  const { thumbnails } = ctx.deps;
-  if (twin?.thumbnailKey) return twin.thumbnailKey;
-  if (!thumbnails || !prepared.thumbnail) return undefined;
-  const key = `thumbnails/${prepared.contentHash}.webp`;
-  await thumbnails.put(key, prepared.thumbnail.body, 'image/webp');
-  return key;
-}
-
 function catalogued(
   ctx: EventContext,
-  fetched: Extract<FetchResult, { status: 'ok' }>,
+  fetched: FetchedMeta,
   prepared: PreparedForModel,
   { described, twin }: Analysis,
-  thumbnailKey: string | undefined,
+  derived: Pick<CatalogueItem, 'thumbnailKey' | 'displayKey'>,
 ): CatalogueItem {
   const { event, deps, existing, seq } = ctx;
   const d = described.description;
@@ -131,7 +116,7 @@ function catalogued(
     sensitive: d.sensitive,
     text: d.text,
     image: imageFacts(prepared),
-    thumbnailKey,
+    ...derived,
     inputTokens: described.usage.inputTokens,
     outputTokens: described.usage.outputTokens,
     reusedFrom: twin?.id,

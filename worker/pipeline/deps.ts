@@ -1,14 +1,17 @@
 import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
 import type { ObjectEvent } from '../../shared/messages.ts';
 import type { CatalogueStore, Describer, ImageSource, PreparedImage, ThumbnailStore, WriteResult } from '../ports.ts';
+import type { ByteBudget } from './ByteBudget.ts';
 import type { ClaimOptions } from './claim.ts';
+import type { DerivedCopies } from './derivedCopies.ts';
 import type { Outcome } from './outcome.ts';
 
 /** What the image step gives the pipeline (see worker/image/prepare.ts). */
 export interface PreparedForModel {
   image: PreparedImage;
   original: { format: string; width: number; height: number; bytes: number };
-  thumbnail?: { body: Buffer; width: number; height: number };
+  thumbnail?: DerivedCopies['thumbnail'];
+  display?: DerivedCopies['display'];
   contentHash: string;
 }
 
@@ -21,9 +24,12 @@ export interface PipelineDeps {
     box: ImageDescription['labels'][number]['box'],
     original: { width: number; height: number },
   ) => { left: number; top: number; width: number; height: number };
+  /** The private derived-images bucket (thumbnails and display copies); unset: none are kept. */
   thumbnails?: ThumbnailStore;
   prompt: { text: string; analysisVersion: string };
   maxBytes: number;
+  /** Bytes of object bodies held at once, fetched and not yet prepared (WORKER_MAX_INFLIGHT_BYTES); unset: no limit. */
+  bodyBudget?: ByteBudget;
   /** Reuse the analysis of identical bytes already catalogued under another key (SKIP_SAME_CONTENT). Default off. */
   reuseSameContent?: boolean;
   /** The lease taken before a model call (see claim.ts); its defaults are there. */

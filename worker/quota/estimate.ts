@@ -46,7 +46,7 @@ export function estimateTokens(input: EstimateInput): number {
 }
 
 /** The fixed part of a request before any answer: prompt and tool schema by characters, plus the hidden prompt. */
-export function guessedFixedTokens(input: Pick<EstimateInput, 'promptChars' | 'toolSchemaChars' | 'traits'>): number {
+function guessedFixedTokens(input: Pick<EstimateInput, 'promptChars' | 'toolSchemaChars' | 'traits'>): number {
   const factor = input.traits?.textTokenFactor ?? 1;
   const prompt = Math.ceil((Math.max(0, input.promptChars) / 4) * factor);
   const schema = Math.ceil(((input.toolSchemaChars ?? DEFAULT_TOOL_SCHEMA_CHARS) / 4) * factor);

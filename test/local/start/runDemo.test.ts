@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCatalogueTable, startDemo } from '../../../local/start/runDemo.ts';
 import {
   makeAvif,
   makeLargeJpeg,
@@ -10,7 +9,8 @@ import {
   makeTruncatedJpeg,
   makeWebp,
   textFile,
-} from '../../fixtures/oddImages.ts';
+} from '../../../local/fixtures/oddImages.ts';
+import { renderCatalogueTable, startDemo } from '../../../local/start/runDemo.ts';
 import { fixture } from '../../helpers/system.ts';
 
 const quiet = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream;

@@ -96,7 +96,7 @@ describe('npm run backfill (the CLI, as a child process)', { timeout: 180_000 },
     const bucket = awkwardBucket(1500);
     images = bucket.images;
     await fillBucket(stack.clients.s3, stack.bucket, bucket.objects);
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await stack?.close();

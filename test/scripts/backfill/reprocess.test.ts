@@ -16,7 +16,7 @@ const OLDER = 'v1-older';
  * 100-199 catalogued at an older version, 200-249 rejected at an older version, 250-259 removal tombstones,
  * 260-299 no item at all.
  */
-describe('catalogue-aware backfill (skip catalogued, reprocess stale)', () => {
+describe('catalogue-aware backfill (skip catalogued, reprocess stale, reprocess without display)', () => {
   let stack: LocalStack;
   const keys = Array.from({ length: 300 }, (_, i) => `r/${String(i).padStart(3, '0')} photo.jpg`);
   const body = (i: number) => Buffer.from(`image ${i}`);
@@ -46,7 +46,8 @@ describe('catalogue-aware backfill (skip catalogued, reprocess stale)', () => {
     });
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < 260; i++) {
-      if (i < 95) writes.push(store.putContent(item(i, {})));
+      // Items 0-79 have a display copy; 80-94 were catalogued before display copies existed.
+      if (i < 95) writes.push(store.putContent(item(i, i < 80 ? { displayKey: `display/${i}.jpg` } : {})));
       else if (i < 100) writes.push(store.putContent(item(i, { eTag: 'f'.repeat(32) })));
       else if (i < 200) writes.push(store.putContent(item(i, { analysisVersion: OLDER })));
       else if (i < 250)
@@ -74,6 +75,22 @@ describe('catalogue-aware backfill (skip catalogued, reprocess stale)', () => {
     expect(messages.every((m) => m.reprocess === true)).toBe(true);
     expect(summary.run.skipped).toMatchObject({ current: 100, notCatalogued: 50 });
     expect(summary.batchGetCalls).toBeGreaterThanOrEqual(9);
+  });
+
+  it('--reprocess-without-display enqueues exactly the catalogued items that lack a display copy', async () => {
+    const summary = await runBackfill({ bucket: stack.bucket, reprocessWithoutDisplay: true, pageSize: 37 }, deps());
+    const messages = await drainBackfillMessages(stack.clients.sqs, stack.queueUrl);
+    // 80-199: catalogued without a display copy (some at an older version, some of other content: both need one).
+    expect(messages.map((m) => m.key).sort()).toEqual(keys.slice(80, 200));
+    expect(messages.every((m) => m.reprocess === true)).toBe(true);
+    // With a display copy (0-79) or not catalogued (rejected 200-249, tombstones 250-259); no item (260-299).
+    expect(summary.run.skipped).toMatchObject({ hasDisplay: 130, notCatalogued: 50 });
+  });
+
+  it('refuses --reprocess-stale and --reprocess-without-display together', async () => {
+    await expect(
+      runBackfill({ bucket: stack.bucket, reprocessStale: true, reprocessWithoutDisplay: true }, deps()),
+    ).rejects.toThrow(/choose one/);
   });
 
   it('by default skips what the catalogue already has with this eTag and analysis version', async () => {

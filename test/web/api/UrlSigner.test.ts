@@ -41,6 +41,31 @@ const params = (url: string) => {
 };
 
 describe('UrlSigner', () => {
+  it("signs the response headers exactly as the SDK's getSignedUrl does", async () => {
+    for (const make of Object.values(CLIENTS)) {
+      const s3 = make();
+      const signer = new UrlSigner(s3, { ttlSeconds: 900 });
+      const signingDate = new Date('2026-03-04T05:06:07Z');
+      const headers = { contentType: 'image/jpeg', contentDisposition: 'inline; filename="display.jpg"' };
+      for (const key of KEYS) {
+        const ours = await signer.sign('image-derived', key, signingDate, headers);
+        const sdk = await getSignedUrl(
+          s3,
+          new GetObjectCommand({
+            Bucket: 'image-derived',
+            Key: key,
+            ResponseContentType: headers.contentType,
+            ResponseContentDisposition: headers.contentDisposition,
+          }),
+          { expiresIn: 900, signingDate },
+        );
+        expect(params(ours), key).toEqual(params(sdk));
+        expect(new URL(ours).searchParams.get('response-content-type')).toBe('image/jpeg');
+      }
+      s3.destroy();
+    }
+  });
+
   for (const [name, make] of Object.entries(CLIENTS)) {
     it(`signs exactly the URL the SDK's getSignedUrl makes (${name})`, async () => {
       const s3 = make();

@@ -83,4 +83,25 @@ describe('S3ImageSource on the S3 stand-in', () => {
     expect(error.message).toContain('S3 GetObject');
     offline.destroy();
   });
+
+  it('tells the current version of a key (HeadObject), or that it has none', async () => {
+    const body = Buffer.from('current bytes');
+    const eTag = await put('a/head me.jpg', body);
+    expect(await source.head({ bucket: stack.bucket, key: 'a/head me.jpg' })).toMatchObject({
+      status: 'present',
+      eTag,
+      size: body.length,
+    });
+    expect(await source.head({ bucket: stack.bucket, key: 'a/never.jpg' })).toEqual({ status: 'missing' });
+    const unreachable = new S3ImageSource(
+      new S3Client({
+        endpoint: 'http://127.0.0.1:9',
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        maxAttempts: 1,
+      }),
+    );
+    await expect(unreachable.head({ bucket: stack.bucket, key: 'k' })).rejects.toBeInstanceOf(TransientError);
+  });
 });

@@ -114,6 +114,16 @@ export function catalogueStoreContract(name: string, open: () => Promise<Catalog
       expect((await store.get(id))?.status).toBe('catalogued');
     });
 
+    it('a reprocess of the same content and analysis is written only when it adds the display copy', async () => {
+      const id = 'b/display.jpg';
+      expect(await store.putContent(content(id, '0A', 'e1'))).toBe('written');
+      expect(await store.putContent(content(id, '0A', 'e1'))).toBe('superseded');
+      // Backfill --reprocess-without-display: the same result, now with a display copy.
+      expect(await store.putContent(content(id, '0A', 'e1', { displayKey: 'display/h.jpg' }))).toBe('written');
+      expect((await store.get(id))?.displayKey).toBe('display/h.jpg');
+      expect(await store.putContent(content(id, '0A', 'e1', { displayKey: 'display/h.jpg' }))).toBe('superseded');
+    });
+
     it('a tombstone beats older writes, and a late create cannot bring the item back', async () => {
       const id = fresh();
       await store.putContent(content(id, '01', 'e1'));
@@ -165,6 +175,49 @@ export function catalogueStoreContract(name: string, open: () => Promise<Catalog
       await store.putContent(twin);
       expect(await store.findByContent(hash, 'v1')).toMatchObject({ id: twin.id, status: 'catalogued' });
       expect(await store.findByContent(`other-${hash}`, 'v1')).toBeUndefined();
+    });
+
+    it('replace writes only over the item that was read (absent, or the same seq and updatedAt)', async () => {
+      const id = fresh();
+      const first = content(id, '05', 'e1');
+      expect(await store.replace(first, 'absent')).toBe('written');
+      expect(await store.replace(content(id, '01', 'e0'), 'absent')).toBe('superseded');
+      // Whatever the sequencers say: an older seq over a newer one, when the item is the one read.
+      const read = { seq: first.seq, updatedAt: first.updatedAt };
+      const second = content(id, '01', 'e2', { updatedAt: '2026-01-02T00:00:00.000Z' });
+      expect(await store.replace(second, read)).toBe('written');
+      expect((await store.get(id))?.eTag).toBe('e2');
+      // The item changed since that read: refused.
+      expect(await store.replace(content(id, '09', 'e3'), read)).toBe('superseded');
+      expect(await store.replace(tomb(id, '09'), { seq: second.seq, updatedAt: second.updatedAt })).toBe('written');
+      expect((await store.get(id))?.status).toBe('removed');
+    });
+
+    it('a lease goes to one owner at a time, renews for it, and is free again once released or run out', async () => {
+      const claim = `object/${fresh()}/e1/v1`;
+      expect(await store.claim(claim, 'owner-a', 60_000)).toBe(true);
+      expect(await store.claim(claim, 'owner-b', 60_000)).toBe(false);
+      expect(await store.claim(claim, 'owner-a', 60_000)).toBe(true);
+      await store.release(claim, 'owner-b'); // not b's to give back
+      expect(await store.claim(claim, 'owner-b', 60_000)).toBe(false);
+      await store.release(claim, 'owner-a');
+      expect(await store.claim(claim, 'owner-b', 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await store.claim(claim, 'owner-c', 60_000)).toBe(true); // b's lease ran out
+      // A lease is not a catalogue item.
+      expect(await store.get(claim)).toBeUndefined();
+    });
+
+    it('contentInUse sees other catalogued items with the same bytes, not the item itself or tombstones', async () => {
+      const hash = `h-${fresh()}`;
+      const a = content(fresh(), '01', 'e1', { contentHash: hash });
+      await store.putContent(a);
+      expect(await store.contentInUse(hash, a.id)).toBe(false);
+      const b = content(fresh(), '01', 'e1', { contentHash: hash });
+      await store.putContent(b);
+      expect(await store.contentInUse(hash, a.id)).toBe(true);
+      await store.putTombstone(tomb(b.id, '02'));
+      expect(await store.contentInUse(hash, a.id)).toBe(false);
     });
   });
 }

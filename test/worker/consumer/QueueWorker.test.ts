@@ -88,6 +88,7 @@ describe('QueueWorker on the SQS stand-in', () => {
         heartbeatSeconds: 20,
         handlerTimeoutSeconds: 30,
         shutdownTimeoutSeconds: 5,
+        maxInflightBytes: 256 * 1024 * 1024,
       },
       handler: {
         pipeline: pipeline.deps,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { makeBmp } from '../../../local/fixtures/oddImages.ts';
 import { ImageRejectedError } from '../../../shared/errors.ts';
 import { decodeBmp, readBmpHeader } from '../../../worker/image/decodeBmp.ts';
-import { makeBmp } from '../../fixtures/oddImages.ts';
 
 function pixel(image: { data: Buffer; width: number; channels: number }, x: number, y: number): number[] {
   const at = (y * image.width + x) * image.channels;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { makeAvif, makeBmp, makeMultiPageTiff, makeWebp } from '../../../local/fixtures/oddImages.ts';
 import { sniff } from '../../../worker/image/detect.ts';
-import { makeAvif, makeBmp, makeMultiPageTiff, makeWebp } from '../../fixtures/oddImages.ts';
 import { fixture } from './helpers.ts';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { prepareImage, prepareOptionsFromConfig } from '../../../worker/image/prepare.ts';
-import { BEDROCK_MAX_IMAGE_BYTES } from '../../../worker/image/prepareOptions.ts';
 import {
   makeAnimatedGif,
   makeAnimatedWebp,
@@ -12,7 +10,9 @@ import {
   makeLargeJpeg,
   makePngWithAlpha,
   makeWebp,
-} from '../../fixtures/oddImages.ts';
+} from '../../../local/fixtures/oddImages.ts';
+import { prepareImage, prepareOptionsFromConfig } from '../../../worker/image/prepare.ts';
+import { BEDROCK_MAX_IMAGE_BYTES } from '../../../worker/image/prepareOptions.ts';
 import { DEFAULTS, expectColour, expectRejected, fixture, pixelAt } from './helpers.ts';
 
 const PHOTOS: [file: string, format: string, width: number, height: number][] = [
@@ -169,14 +169,19 @@ describe('prepareImage: formats and transforms', () => {
 describe('prepareOptionsFromConfig', () => {
   const image = { maxEdge: 1568, maxInputPixels: 100_000_000, maxBytes: 1, format: 'webp' as const, quality: 80 };
 
-  it('asks for thumbnails only when a thumbnail bucket is configured', () => {
-    expect(prepareOptionsFromConfig({ image, thumbnails: { bucket: 'thumbs', edge: 256 } })).toEqual({
-      maxEdge: 1568,
-      maxInputPixels: 100_000_000,
-      format: 'webp',
-      quality: 80,
-      thumbnailEdge: 256,
-    });
-    expect(prepareOptionsFromConfig({ image, thumbnails: { edge: 256 } }).thumbnailEdge).toBeUndefined();
+  it('asks for thumbnails and display copies only when a derived-images bucket is configured', () => {
+    expect(prepareOptionsFromConfig({ image, thumbnails: { bucket: 'thumbs', edge: 256, displayEdge: 1600 } })).toEqual(
+      {
+        maxEdge: 1568,
+        maxInputPixels: 100_000_000,
+        format: 'webp',
+        quality: 80,
+        thumbnailEdge: 256,
+        displayEdge: 1600,
+      },
+    );
+    const none = prepareOptionsFromConfig({ image, thumbnails: { edge: 256, displayEdge: 1600 } });
+    expect(none.thumbnailEdge).toBeUndefined();
+    expect(none.displayEdge).toBeUndefined();
   });
 });

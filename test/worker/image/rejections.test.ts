@@ -1,7 +1,6 @@
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { prepareImage } from '../../../worker/image/prepare.ts';
 import {
   makeBmp,
   makeDecompressionBomb,
@@ -9,7 +8,8 @@ import {
   makeTruncatedJpeg,
   textFile,
   zeroBytes,
-} from '../../fixtures/oddImages.ts';
+} from '../../../local/fixtures/oddImages.ts';
+import { prepareImage } from '../../../worker/image/prepare.ts';
 import { DEFAULTS, expectRejected, fixture } from './helpers.ts';
 
 /** The bomb with its pixel data cut to the first 1,000 compressed bytes: any decode of it would fail as corrupt. */

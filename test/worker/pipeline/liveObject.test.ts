@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../local/bedrock/faults.ts';
 import type { ObjectEvent } from '../../../shared/messages.ts';
 import { processEvent } from '../../../worker/pipeline/processEvent.ts';
-import { etagOf, fakePipeline } from '../../helpers/fakes.ts';
+import { etagOf, fakePipeline, fakePrepare } from '../../helpers/fakes.ts';
 
 /**
  * The live object is the authority: events without a sequencer (an S3-compatible store, hand-made or re-driven
@@ -145,4 +145,43 @@ describe('events without a sequencer follow the live object', () => {
       }
     },
   );
+});
+
+describe('thumbnails of removed items', () => {
+  it('are deleted with the item, unless another item shows the same bytes', async () => {
+    const thumbs = new Map<string, Buffer>();
+    const thumbnails = {
+      put: async (key: string, body: Buffer) => void thumbs.set(key, body),
+      delete: async (key: string) => void thumbs.delete(key),
+    };
+    const { deps, store, bucket } = fakePipeline({
+      thumbnails,
+      prepare: async (body) => ({ ...(await fakePrepare(body)), thumbnail: { body, width: 4, height: 4 } }),
+    });
+    const same = Buffer.from('img:10x10 same');
+    const other = Buffer.from('img:10x10 other');
+    bucket.put('a.jpg', same);
+    bucket.put('b.jpg', same);
+    bucket.put('c.jpg', other);
+    for (const [key, body] of [
+      ['a.jpg', same],
+      ['b.jpg', same],
+      ['c.jpg', other],
+    ] as const) {
+      expect((await processEvent(created(key, body, { sequencer: '01' }), deps)).outcome).toBe('catalogued');
+    }
+    const thumbOf = (key: string) => store.items.get(`b/${key}`)?.thumbnailKey;
+    expect(thumbOf('a.jpg')).toBe(thumbOf('b.jpg'));
+    expect(thumbs.size).toBe(2);
+
+    bucket.remove('c.jpg');
+    expect((await processEvent(removed('c.jpg', { sequencer: '02' }), deps)).outcome).toBe('removed');
+    expect(thumbs.size).toBe(1);
+    bucket.remove('a.jpg');
+    expect((await processEvent(removed('a.jpg', { sequencer: '02' }), deps)).outcome).toBe('removed');
+    expect([...thumbs.keys()]).toEqual([thumbOf('b.jpg')]); // b.jpg still shows those bytes
+    bucket.remove('b.jpg');
+    expect((await processEvent(removed('b.jpg'), deps)).outcome).toBe('removed');
+    expect(thumbs.size).toBe(0);
+  });
 });

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildGraph, type GraphRow, renderMarkdown, renderText, shortType } from '../../infra/graph.ts';
-import { runStack, type StackRun } from './stackUnderMocks.ts';
+import { buildGraph, type GraphRow, renderMarkdown, renderText, shortType } from '../../../tools/infra/graph.ts';
+import { runStack, type StackRun } from '../../infra/stackUnderMocks.ts';
 
 const exec = promisify(execFile);
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx');

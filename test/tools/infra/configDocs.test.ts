@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderConfigTable, renderPulumiYamlConfig } from '../../infra/configDocs.ts';
-import { STACK_CONFIG } from '../../infra/stackConfigSchema.ts';
+import { STACK_CONFIG } from '../../../infra/stackConfigSchema.ts';
+import { renderConfigTable, renderPulumiYamlConfig } from '../../../tools/infra/configDocs.ts';
 
 const pulumiYaml = readFileSync('Pulumi.yaml', 'utf8');
 
 describe('config documentation', () => {
   it('declares every key the program reads in Pulumi.yaml, with its type, default and description', () => {
-    // On failure: paste renderPulumiYamlConfig() over the config: section (see infra/configDocs.ts).
+    // On failure: paste renderPulumiYamlConfig() over the config: section (see tools/infra/configDocs.ts).
     expect(pulumiYaml.endsWith(renderPulumiYamlConfig())).toBe(true);
     const section = pulumiYaml.slice(pulumiYaml.indexOf('\nconfig:\n'));
     const declared = [...section.matchAll(/^ {2}([A-Za-z]+):$/gm)].map((m) => m[1]);

@@ -1,10 +1,10 @@
+import { defaultOf, STACK_CONFIG, type StackConfigKey } from '../../infra/stackConfigSchema.ts';
 import { markdownTable } from './markdown.ts';
-import { defaultOf, STACK_CONFIG, type StackConfigKey } from './stackConfigSchema.ts';
 
 /**
  * Documentation of the stack's config keys, rendered from {@link STACK_CONFIG}: the `config:` section of Pulumi.yaml
- * and the table in infra/README.md. test/infra/configDocs.test.ts fails when either file differs from these, and
- * prints the text to paste. To print them: `npx tsx -e "import('./infra/configDocs.ts').then((m) =>
+ * and the table in infra/README.md. test/tools/infra/configDocs.test.ts fails when either file differs from these, and
+ * prints the text to paste. To print them: `npx tsx -e "import('./tools/infra/configDocs.ts').then((m) =>
  * console.log(m.renderPulumiYamlConfig(), m.renderConfigTable()))"`.
  */
 const entries = () => Object.entries(STACK_CONFIG) as Array<[StackConfigKey, (typeof STACK_CONFIG)[StackConfigKey]]>;
