@@ -34,7 +34,7 @@ of their own) with real worker processes running the production worker:
               worth, a 15 s pause of every caller after a 429, compressed like the minute), each process its share
   ours        the default worker: QuotaLimited + Retrying, the fleet's buckets in Redis when several processes
 at 1 and 4 processes, and ours also through a 1 -> 4 -> 2 scale change and through a restart of its Redis.
-The quota is shaped like Claude 3 Haiku's (1,000 requests, 2,000,000 tokens a minute), scaled down to --rpm
+The model is the default MODEL_ID (burndown from the model table); the quota is Haiku-shaped (1,000 requests, 2,000,000 tokens a minute), scaled down to --rpm
 requests per "minute" of --minute-ms; the stand-in's latency is Haiku's compressed by the same factor. A feeder keeps
 every fleet saturated. Prints a table, PASS/FAIL lines, the machine and, last, the results as one JSON line; writes
 bench-results/quota.{png,svg,json} and, after a full run, docs/bench/quota.{png,md}. About 4.5 minutes.

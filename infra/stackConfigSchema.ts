@@ -85,12 +85,17 @@ export const STACK_CONFIG = {
   // Catalogue table
   tableDeletionProtection: def('boolean', 'Table', flag(true), 'DynamoDB deletion protection on the catalogue table'),
   // Model and quota
-  modelId: def('string', 'Model', text('anthropic.claude-3-haiku-20240307-v1:0'), 'Bedrock foundation model id'),
+  modelId: def(
+    'string',
+    'Model',
+    text('anthropic.claude-haiku-5-5'),
+    'Bedrock foundation model id (docs/models.md lists the current ones)',
+  ),
   inferenceProfileId: def(
     'string',
     'Model',
-    text(),
-    'cross-region inference profile the worker calls instead (e.g. us.<modelId>); empty: the model itself',
+    text('global.anthropic.claude-haiku-5-5'),
+    'inference profile the worker calls (global.<modelId> or us./eu./... <modelId>); empty: the model itself, only for models that allow it on demand',
   ),
   inferenceProfileRegions: def(
     'array',
@@ -100,7 +105,12 @@ export const STACK_CONFIG = {
   ),
   quotaRpm: def('integer', 'Model', int(1, 1_000_000, 1000), 'model requests per minute for the whole fleet'),
   quotaTpm: def('integer', 'Model', int(1, 1_000_000_000, 2_000_000), 'model tokens per minute for the whole fleet'),
-  quotaOutputBurndown: def('integer', 'Model', int(1, 10, 1), 'quota weight of an output token (5 on newer Claude)'),
+  quotaOutputBurndown: def(
+    'integer',
+    'Model',
+    int(0, 10, 0),
+    'quota weight of an output token; 0: the model table (5 on Claude 3.7/4.x and later)',
+  ),
   limiterMaxConcurrency: def('integer', 'Model', int(1, 10_000, 64), 'model calls in flight per worker task'),
   workerEnvironment: def(
     'array',

@@ -50,7 +50,8 @@ export function staticWorkerEnvironment(config: WorkerEnvironmentSettings): Reco
     MODEL_ID: invokedModelId(config),
     QUOTA_RPM: String(config.quotaRpm),
     QUOTA_TPM: String(config.quotaTpm),
-    QUOTA_OUTPUT_BURNDOWN: String(config.quotaOutputBurndown),
+    // 0: the worker takes the burndown from its model table.
+    ...(config.quotaOutputBurndown > 0 ? { QUOTA_OUTPUT_BURNDOWN: String(config.quotaOutputBurndown) } : {}),
     LIMITER_MAX_CONCURRENCY: String(config.limiterMaxConcurrency),
     HANDLER_TIMEOUT_SECONDS: String(config.handlerTimeoutSeconds),
     FLEET_SIZE: String(config.maxWorkers),

@@ -1,6 +1,7 @@
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
 import { loadConfig } from '../shared/config.ts';
-import { createClients, destroyClients } from '../worker/index.ts';
+import { createLogger } from '../shared/logger.ts';
+import { checkModelAtStartup, createClients, destroyClients, loadPrompt } from '../worker/index.ts';
 import { analyzeObject } from './analyze/analyzeObject.ts';
 
 const HELP = `Usage: npm run analyze -- s3://bucket/key [--prompt "..."] [--json]
@@ -14,7 +15,8 @@ Options:
   --prompt TEXT   ask this instead of the catalogue prompt
   --json          print JSON only
 
-Exit codes: 0 ok, 1 failure (missing object, not an image, model error), 2 bad arguments, 3 bad configuration.`;
+Exit codes: 0 ok, 1 failure (missing object, not an image, model error), 2 bad arguments, 3 bad configuration
+(a MODEL_ID that cannot be used is one: the message says why and what to set).`;
 
 runMain(async () => {
   const { values, positionals } = parseCommandLine(
@@ -29,6 +31,9 @@ runMain(async () => {
   const config = loadConfig();
   const clients = createClients(config);
   try {
+    const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'analyze' });
+    // Exit 3 with what is wrong and what to do, before reading the image, when the model cannot be used.
+    await checkModelAtStartup(config, clients.bedrock, logger, loadPrompt(config).text);
     const result = await analyzeObject(positionals[0]!, { prompt: values.prompt, config, clients });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

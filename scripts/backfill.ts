@@ -10,6 +10,7 @@ import type { DryRunSettings } from './backfill/dryRun.ts';
 import { BACKFILL_HELP as HELP } from './backfill/help.ts';
 import { BackfillOptions, type BackfillOptionsInput, defaultCheckpointFile } from './backfill/options.ts';
 import type { ProgressMode, ProgressReporter } from './backfill/progress.ts';
+import { RETRY_REJECTED_FLAGS, retryRejectedInput } from './backfill/retryRejected.ts';
 
 const OPTIONS = {
   bucket: { type: 'string' },
@@ -22,6 +23,7 @@ const OPTIONS = {
   'reprocess-stale': { type: 'boolean' },
   reconcile: { type: 'boolean' },
   'reprocess-without-display': { type: 'boolean' },
+  ...RETRY_REJECTED_FLAGS,
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
   rate: { type: 'string' },
@@ -80,6 +82,7 @@ function parseInvocation(argv: string[]): Invocation {
     skipCatalogued: !v['no-skip-catalogued'],
     reprocessStale: v['reprocess-stale'] ?? false,
     reprocessWithoutDisplay: v['reprocess-without-display'] ?? false,
+    ...retryRejectedInput(v),
     resume: !(v.restart || v['no-resume']),
   };
   const checked = BackfillOptions.safeParse(input);
@@ -150,27 +153,28 @@ async function main(): Promise<number> {
     });
   }
   // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
-  const [{ loadConfig }, { createLogger }, { createClients, destroyClients, loadPrompt }, { createProgressReporter }] =
-    await Promise.all([
-      import('../shared/config.ts'),
-      import('../shared/logger.ts'),
-      import('../worker/index.ts'),
-      import('./backfill/progress.ts'),
-    ]);
+  const [{ loadConfig }, { createLogger }, worker, { createProgressReporter }] = await Promise.all([
+    import('../shared/config.ts'),
+    import('../shared/logger.ts'),
+    import('../worker/index.ts'),
+    import('./backfill/progress.ts'),
+  ]);
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'backfill' });
-  const prompt = loadPrompt(config);
-  const clients = createClients(config);
+  const prompt = worker.loadPrompt(config);
+  const clients = worker.createClients(config);
   const { signal } = stopOnSignals(logger);
   const progress = createProgressReporter(invocation.progressMode, logger);
   const runtime = { config, logger, clients, analysisVersion: prompt.analysisVersion, promptText: prompt.text };
   try {
+    // The preview prices a model: exit 3 now, before the listing, when it cannot be used.
+    if (invocation.dryRun) await worker.checkModelAtStartup(config, clients.bedrock, logger, prompt.text);
     return invocation.dryRun
       ? await dryRun(invocation, invocation.dryRun, { ...runtime, signal, progress })
       : await enqueue(invocation, { ...runtime, signal, progress });
   } finally {
     progress.stop();
-    destroyClients(clients);
+    worker.destroyClients(clients);
   }
 }
 

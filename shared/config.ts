@@ -107,10 +107,6 @@ export const CONFIG_VARIABLES = {
     schema: num(1, 10).optional(),
     doc: 'quota weight of an output token; default: the model table (5 on Claude 3.7/4.x and later, 1 before)',
   },
-  QUOTA_TPD: {
-    schema: int(1, 1_000_000_000_000).optional(),
-    doc: 'model tokens per day for the whole fleet (Service Quotas); unset: not counted, only a 429 "per day" pauses',
-  },
   QUOTA_TARGET: { schema: num(0.1, 1).default(0.98), doc: 'fraction of the quota the fleet aims to use' },
   QUOTA_MINUTE_MS: {
     schema: int(100, 60_000).default(60_000),
@@ -192,8 +188,6 @@ export interface Config {
   quota: {
     rpm: number;
     tpm: number;
-    /** Tokens per day for the fleet, when counted. */
-    tpd?: number;
     outputBurndown: number;
     /** Where outputBurndown came from. */
     outputBurndownSource: 'QUOTA_OUTPUT_BURNDOWN' | 'model table' | 'unknown model';
@@ -281,7 +275,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     quota: {
       rpm: r.QUOTA_RPM,
       tpm: r.QUOTA_TPM,
-      tpd: r.QUOTA_TPD,
       ...burndownOf(r),
       target: r.QUOTA_TARGET,
       minuteMs: r.QUOTA_MINUTE_MS,

@@ -13,7 +13,7 @@ import { type ModelTraits, resolveModel, traitsOf } from './models.ts';
 export const CATALOGUE_TOOL_NAME = 'record_catalogue_entry';
 export const CATALOGUE_TOOL_DESCRIPTION = 'Record the catalogue entry for the image.';
 /** The user turn's text beside the image: the instructions are in the system prompt. */
-const USER_INSTRUCTION = `Describe this image by calling ${CATALOGUE_TOOL_NAME}.`;
+export const USER_INSTRUCTION = `Describe this image by calling ${CATALOGUE_TOOL_NAME}.`;
 
 type RequestImageFormat = 'jpeg' | 'png' | 'gif' | 'webp';
 

@@ -15,4 +15,5 @@ export { type PreparedResult, prepareImage, toPixelBox } from './image/prepare.t
 export { prepareOptionsFromConfig } from './image/prepareOptions.ts';
 export { type LoadedPrompt, loadPrompt } from './model/prompt.ts';
 export { RetryingDescriber } from './model/RetryingDescriber.ts';
+export { checkModelAtStartup } from './model/startupCheck.ts';
 export type { CatalogueStore, ImageSource, PreparedImage, ThumbnailStore } from './ports.ts';

@@ -4,7 +4,7 @@ import type { Strategy } from './ipc.ts';
  * What the benchmark runs: the quota, the time compression, the latency, and the scenarios (strategy × fleet).
  */
 
-/** Claude 3 Haiku on-demand: 1,000 requests/min and 2,000,000 tokens/min, 2,000 tokens per request. */
+/** A Haiku-shaped on-demand quota: 1,000 requests/min and 2,000,000 tokens/min, 2,000 tokens per request. */
 const HAIKU = { rpm: 1000, tpm: 2_000_000 } as const;
 
 /**

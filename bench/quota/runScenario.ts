@@ -43,7 +43,7 @@ function workerEnv(ctx: ScenarioContext, scenario: Scenario, queueUrl: string, d
     QUOTA_RPM: String(params.rpm),
     QUOTA_TPM: String(params.tpm),
     QUOTA_MINUTE_MS: String(params.minuteMs),
-    QUOTA_OUTPUT_BURNDOWN: '1',
+    // MODEL_ID and the output burndown are left to the defaults: the default model (burndown 5, model table).
     SKIP_SAME_CONTENT: 'false',
     LOG_LEVEL: 'fatal',
     LOG_FORMAT: 'json',

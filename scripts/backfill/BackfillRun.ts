@@ -156,7 +156,8 @@ export class BackfillRun {
       if (!c.take) return { obj, matched: false, skip: c.reason };
       if (!items) return { obj, matched: true };
       const item = items.get(itemId(this.o.bucket, obj.key));
-      return { obj, matched: true, skip: decideCatalogued(obj, item, this.mode, analysisVersion) };
+      const skip = decideCatalogued(obj, item, this.mode, analysisVersion, this.o.retryReasons);
+      return { obj, matched: true, skip };
     });
   }
 

@@ -14,6 +14,8 @@ export const ItemState = z.object({
   analysisVersion: z.string().optional(),
   /** The worker-made display copy, absent on items catalogued before display copies existed. */
   displayKey: z.string().optional(),
+  /** Why the item was rejected (`--retry-rejected --reason`). */
+  reasonCode: z.string().optional(),
 });
 export type ItemState = z.infer<typeof ItemState>;
 
@@ -64,13 +66,14 @@ export class CatalogueLookup {
             RequestItems: {
               [tableName]: {
                 Keys: keys,
-                ProjectionExpression: '#id, #status, #eTag, #av, #dk',
+                ProjectionExpression: '#id, #status, #eTag, #av, #dk, #rc',
                 ExpressionAttributeNames: {
                   '#id': 'id',
                   '#status': 'status',
                   '#eTag': 'eTag',
                   '#av': 'analysisVersion',
                   '#dk': 'displayKey',
+                  '#rc': 'reasonCode',
                 },
               },
             },

@@ -1,7 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../../shared/logger.ts';
-import { costOf, type ModelPrice, priceOf } from '../../shared/models.ts';
+import { costOf, type ModelPrice, priceOf, resolveModel, traitsOf } from '../../shared/models.ts';
+
+const pick = ({ toolUseSystemTokens, textTokenFactor }: ReturnType<typeof traitsOf>) => ({
+  toolUseSystemTokens,
+  textTokenFactor,
+});
+
 import { BackfillRun } from './BackfillRun.ts';
 import { CatalogueLookup } from './CatalogueLookup.ts';
 import { newCheckpointState } from './Checkpoint.ts';
@@ -250,7 +256,8 @@ async function chooseRequestModel(
   const defaults = defaultRequestModel({
     prompt: deps.prompt,
     categories: deps.model.categories,
-    toolUseSystemTokens: priceOf(deps.model.id)?.toolUseSystemTokens ?? 340,
+    // The model table's hidden tool-use prompt and tokenizer factor (cautious guesses for an unknown model).
+    ...pick(traitsOf(resolveModel(deps.model.id))),
     outputTokens: input.outputTokens,
   });
   if ((input.calibrate ?? true) && deps.doc) {

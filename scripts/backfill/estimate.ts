@@ -1,5 +1,5 @@
 import { descriptionJsonSchema } from '../../shared/catalogue.ts';
-import { CATALOGUE_TOOL_DESCRIPTION, CATALOGUE_TOOL_NAME } from '../../shared/modelRequest.ts';
+import { CATALOGUE_TOOL_DESCRIPTION, CATALOGUE_TOOL_NAME, USER_INSTRUCTION } from '../../shared/modelRequest.ts';
 
 /**
  * Tokens per image as Claude counts them, for the dry run's cost and time. The worker shrinks each image to fit
@@ -54,10 +54,11 @@ export function imageTokens(width: number, height: number, maxEdge: number): num
   return imageTokensOfPrepared(p.width, p.height);
 }
 
-/** Characters of the text every request carries: the prompt and the forced tool's definition. */
+/** Characters of the text every request carries: the prompt, the user turn's instruction, the tool's definition. */
 function requestTextChars(prompt: string, categories?: readonly string[]): number {
   return (
     prompt.length +
+    USER_INSTRUCTION.length +
     CATALOGUE_TOOL_NAME.length +
     CATALOGUE_TOOL_DESCRIPTION.length +
     JSON.stringify(descriptionJsonSchema(categories)).length
@@ -72,15 +73,20 @@ export interface RequestModel {
   outputTokens: number;
 }
 
-/** The request model from first principles: text at 4 characters a token plus the tool-use system prompt. */
+/**
+ * The request model from first principles: text at 4 characters a token (times the model's tokenizer factor, the
+ * model table's) plus the tool-use system prompt.
+ */
 export function defaultRequestModel(input: {
   prompt: string;
   categories?: readonly string[];
   toolUseSystemTokens: number;
+  textTokenFactor?: number;
   outputTokens?: number;
 }): RequestModel {
+  const text = Math.ceil((requestTextChars(input.prompt, input.categories) / 4) * (input.textTokenFactor ?? 1));
   return {
-    overheadTokens: Math.ceil(requestTextChars(input.prompt, input.categories) / 4) + input.toolUseSystemTokens,
+    overheadTokens: text + input.toolUseSystemTokens,
     outputTokens: input.outputTokens ?? DEFAULT_OUTPUT_TOKENS,
   };
 }

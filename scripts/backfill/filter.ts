@@ -17,7 +17,11 @@ export type SkipReason =
   /** `--reprocess-stale` / `--reprocess-without-display`: no catalogue item (or only a removal tombstone). */
   | 'notCatalogued'
   /** `--reprocess-without-display`: the item already has a display copy, or is not catalogued (rejected). */
-  | 'hasDisplay';
+  | 'hasDisplay'
+  /** `--retry-rejected`: the item is not a rejection (or there is none). */
+  | 'notRejected'
+  /** `--retry-rejected --reason`: rejected for another reason. */
+  | 'otherReason';
 
 export const SKIP_REASONS: readonly SkipReason[] = [
   'suffix',
@@ -28,6 +32,8 @@ export const SKIP_REASONS: readonly SkipReason[] = [
   'current',
   'notCatalogued',
   'hasDisplay',
+  'notRejected',
+  'otherReason',
 ];
 
 /** One object as ListObjectsV2 describes it. */

@@ -1,5 +1,6 @@
 import { BATCH_HELP } from './batch/cli.ts';
 import { IMAGE_SUFFIXES } from './options.ts';
+import { RETRY_REJECTED_HELP } from './retryRejected.ts';
 
 /** `npm run backfill -- --help`. */
 export const BACKFILL_HELP = `Usage: npm run backfill -- --bucket NAME [options]
@@ -20,6 +21,7 @@ Selection
   --reprocess-without-display
                             enqueue only the keys whose catalogued item has no display copy (catalogued before the
                             worker made them), with reprocess: true, so the browser can show them
+${RETRY_REJECTED_HELP}
 
 Repair
   --reconcile               list the bucket and the catalogue and repair where they disagree (lost events): enqueue

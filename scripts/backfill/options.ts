@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { IMAGE_SUFFIXES } from '../../shared/imageFormats.ts';
+import { RetryRejectedOptions } from './retryRejected.ts';
 
 /** The suffixes a backfill takes by default, compared case-insensitively: every format the worker can prepare. */
 export { IMAGE_SUFFIXES };
@@ -65,9 +66,11 @@ export const BackfillOptions = z
     retryMaxMs: positiveInt.default(5000),
   })
   .refine((o) => o.maxSize === undefined || o.maxSize >= o.minSize, { message: 'maxSize must be at least minSize' })
-  .refine((o) => !(o.reprocessStale && o.reprocessWithoutDisplay), {
-    message: 'reprocessStale and reprocessWithoutDisplay select different items: choose one',
-  });
+  .extend(RetryRejectedOptions.shape)
+  .refine((o) => [o.reprocessStale, o.reprocessWithoutDisplay, o.retryRejected].filter(Boolean).length <= 1, {
+    message: 'reprocessStale, reprocessWithoutDisplay and retryRejected select different items: choose one',
+  })
+  .refine((o) => o.retryRejected || !o.retryReasons?.length, { message: 'retryReasons needs retryRejected' });
 export type BackfillOptions = z.output<typeof BackfillOptions>;
 export type BackfillOptionsInput = z.input<typeof BackfillOptions>;
 
@@ -90,13 +93,15 @@ export function selectionOf(o: BackfillOptions) {
     maxSize: o.maxSize ?? null,
     skipCatalogued: o.skipCatalogued,
     mode: modeOf(o),
+    ...(o.retryReasons?.length ? { reasons: [...new Set(o.retryReasons)].sort() } : {}),
   };
 }
 
 /** Which objects a run takes (see pagePlan.ts decideCatalogued). */
 export function modeOf(
-  o: Pick<BackfillOptions, 'reprocessStale' | 'reprocessWithoutDisplay'>,
-): 'all' | 'reprocess-stale' | 'reprocess-without-display' {
+  o: Pick<BackfillOptions, 'reprocessStale' | 'reprocessWithoutDisplay' | 'retryRejected'>,
+): 'all' | 'reprocess-stale' | 'reprocess-without-display' | 'retry-rejected' {
+  if (o.retryRejected) return 'retry-rejected';
   if (o.reprocessStale) return 'reprocess-stale';
   return o.reprocessWithoutDisplay ? 'reprocess-without-display' : 'all';
 }

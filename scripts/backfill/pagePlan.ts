@@ -2,6 +2,7 @@ import type { ItemState } from './CatalogueLookup.ts';
 import { type Counts, emptyCounts } from './counts.ts';
 import type { ListedObject, SkipReason } from './filter.ts';
 import { SQS_BATCH_SIZE } from './QueueSender.ts';
+import { decideRejected } from './retryRejected.ts';
 
 /** A listed object and what the run does with it: enqueue it (no reason) or skip it (why). */
 export interface Decision {
@@ -11,7 +12,7 @@ export interface Decision {
   skip?: SkipReason;
 }
 
-export type Mode = 'all' | 'reprocess-stale' | 'reprocess-without-display';
+export type Mode = 'all' | 'reprocess-stale' | 'reprocess-without-display' | 'retry-rejected';
 
 /**
  * What to do with an object that passed the suffix and size filters, given its catalogue item (when looked up).
@@ -26,7 +27,10 @@ export function decideCatalogued(
   item: ItemState | undefined,
   mode: Mode,
   analysisVersion: string,
+  reasons?: readonly string[],
 ): SkipReason | undefined {
+  // `retry-rejected`: take it only when its item is `rejected` (for one of `reasons`, when given).
+  if (mode === 'retry-rejected') return decideRejected(item, reasons);
   const live = item && item.status !== 'removed' ? item : undefined;
   if (mode === 'reprocess-without-display') {
     if (!live) return 'notCatalogued';

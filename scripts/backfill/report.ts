@@ -9,6 +9,7 @@ const MODE_NAMES: Record<Mode, string> = {
   all: 'all images',
   'reprocess-stale': 'stale items, reprocess',
   'reprocess-without-display': 'items without a display copy, reprocess',
+  'retry-rejected': 'rejected items, retried',
 };
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -39,6 +40,8 @@ const REASON_TEXT: Record<SkipReason, string> = {
   current: 'item already at the current analysis version',
   notCatalogued: 'no catalogue item (not stale, only missing)',
   hasDisplay: 'item already has a display copy (or is not catalogued)',
+  notRejected: 'not a rejected item (--retry-rejected)',
+  otherReason: 'rejected for another reason (--reason)',
 };
 
 function skippedLines(c: Counts): string[] {

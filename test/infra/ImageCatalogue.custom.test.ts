@@ -6,7 +6,7 @@ import { parseJson, runStack, type StackRun } from './stackUnderMocks.ts';
 
 // Every switch the other way: an existing VPC, no Redis, no browser, KMS, an inference profile, Spot, scale to zero.
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const PROFILE = 'us.anthropic.claude-3-haiku-20240307-v1:0';
+const PROFILE = 'us.anthropic.claude-haiku-5-5';
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:v7';
 let run: StackRun;
 beforeAll(async () => {
@@ -83,7 +83,7 @@ describe('ImageCatalogue with every option switched', () => {
     expect(task.find((s) => s.Sid === 'DescribeImagesProfile')?.Resource).toBe(profileArn);
     expect(task.find((s) => s.Sid === 'DescribeImagesThroughProfile')).toMatchObject({
       Resource: ['us-east-1', 'us-east-2', 'us-west-2'].map(
-        (r) => `arn:aws:bedrock:${r}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0`,
+        (r) => `arn:aws:bedrock:${r}::foundation-model/anthropic.claude-haiku-5-5`,
       ),
       Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profileArn } },
     });

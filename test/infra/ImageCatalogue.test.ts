@@ -24,6 +24,8 @@ const T = {
 const statements = (type: string, name: string, field = 'policy') =>
   parseJson<{ Statement: PolicyStatement[] }>(run.get(type, name).inputs[field]).Statement;
 
+const PROFILE_ARN = 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-5-5';
+
 describe('ImageCatalogue with the default config', () => {
   it('exports what a user needs', () => {
     const o = run.outputs;
@@ -150,10 +152,9 @@ describe('ImageCatalogue with the default config', () => {
       DLQ_URL: run.outputs.dlqUrl,
       TABLE_NAME: run.outputs.tableName,
       THUMBNAIL_BUCKET: run.outputs.thumbnailBucketName,
-      MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
+      MODEL_ID: 'global.anthropic.claude-haiku-5-5',
       QUOTA_RPM: '1000',
       QUOTA_TPM: '2000000',
-      QUOTA_OUTPUT_BURNDOWN: '1',
       LIMITER_MAX_CONCURRENCY: '64',
       HANDLER_TIMEOUT_SECONDS: '240',
       FLEET_SIZE: '4',
@@ -226,11 +227,20 @@ describe('ImageCatalogue with the default config', () => {
         ],
         Resource: [table, `${table}/index/byContent`],
       },
+      // The default model through its global profile: the profile, and the model wherever the profile routes (a
+      // global profile's foundation-model ARN has no region), only through that profile.
       {
-        Sid: 'DescribeImages',
+        Sid: 'DescribeImagesProfile',
         Effect: 'Allow',
         Action: 'bedrock:InvokeModel',
-        Resource: 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+        Resource: PROFILE_ARN,
+      },
+      {
+        Sid: 'DescribeImagesThroughProfile',
+        Effect: 'Allow',
+        Action: 'bedrock:InvokeModel',
+        Resource: ['arn:aws:bedrock:::foundation-model/anthropic.claude-haiku-5-5'],
+        Condition: { StringEquals: { 'bedrock:InferenceProfileArn': PROFILE_ARN } },
       },
     ]);
     const execution = statements(T.rolePolicy, 'catalogue-worker-execution-policy');

@@ -29,7 +29,8 @@ describe('parseStackConfig', () => {
       maxWorkers: 4,
       vpcId: '',
       subnetIds: [],
-      modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+      modelId: 'anthropic.claude-haiku-5-5',
+      inferenceProfileId: 'global.anthropic.claude-haiku-5-5',
     });
     expect(c.notificationSuffixes).toEqual(DEFAULT_SUFFIXES);
     expect(Object.keys(c).sort()).toEqual(Object.keys(STACK_CONFIG).sort());

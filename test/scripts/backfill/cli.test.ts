@@ -89,7 +89,8 @@ describe('npm run backfill (the CLI, as a child process)', { timeout: 180_000 },
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ bedrock: false, bridge: false });
+    // The Bedrock stand-in answers the dry run's model check (loopback only).
+    stack = await startLocalStack({ bridge: false });
     env = stack.env;
     dir = await mkdtemp(join(tmpdir(), 'backfill-cli-'));
     const bucket = awkwardBucket(1500);
