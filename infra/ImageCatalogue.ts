@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Alarms } from './components/Alarms.ts';
+import { BatchInference } from './components/BatchInference.ts';
 import { CatalogueBrowser } from './components/CatalogueBrowser.ts';
 import { CatalogueTable } from './components/CatalogueTable.ts';
 import { EventQueue } from './components/EventQueue.ts';
@@ -26,6 +27,10 @@ export interface ImageCatalogueOutputs {
   vpcId: pulumi.Output<string>;
   redisUrl?: pulumi.Output<string>;
   galleryUrl?: pulumi.Output<string>;
+  /** backfill --mode batch: BATCH_BUCKET, BATCH_ROLE_ARN, and the policy to attach to its operator. */
+  batchBucketName: pulumi.Output<string>;
+  batchRoleArn: pulumi.Output<string>;
+  batchOperatorPolicyArn: pulumi.Output<string>;
   /** The distribution's own name, for the browserDomain DNS record. */
   browserDistributionDomain?: pulumi.Output<string>;
   /** The Cognito user pool the team's users are added to (browserAuth cognito). */
@@ -68,8 +73,14 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       child,
     );
     const alarms = new Alarms(name, { config, queue: events.queue, dlq: events.dlq }, child);
+    // Staged copies of images: a week is long enough for a job (at most 168 h) and its write-back.
+    const batch = new BatchInference(
+      `${name}-batch`,
+      { ctx, model: config, expireAfterDays: 7, forceDestroy: config.forceDestroy },
+      child,
+    );
     const browser = config.browser
-      ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, imageBucket, thumbnailBucket }, child)
+      ? new CatalogueBrowser(`${name}-browser`, { config, ctx, table, thumbnailBucket }, child)
       : undefined;
 
     this.outputs = {
@@ -87,6 +98,9 @@ export class ImageCatalogue extends pulumi.ComponentResource {
       vpcId: network.vpcId,
       redisUrl: store?.url,
       galleryUrl: browser?.url,
+      batchBucketName: batch.staging.bucket.bucket,
+      batchRoleArn: batch.serviceRole.arn,
+      batchOperatorPolicyArn: batch.operatorPolicy.arn,
       browserDistributionDomain: browser?.distributionDomain,
       browserUserPoolId: browser?.signIn.userPool?.id,
     };

@@ -63,7 +63,12 @@ export const STACK_CONFIG = {
     '`pulumi destroy` deletes non-empty buckets and the ECR repository with their contents',
   ),
   // Queue
-  maxReceiveCount: def('integer', 'Queue', int(1, 1000, 5), 'receives before a message moves to the DLQ'),
+  maxReceiveCount: def(
+    'integer',
+    'Queue',
+    int(1, 1000, 10),
+    'SQS receives before a message moves to the DLQ: the budget for crashes (a killed worker spends one receive of each message it held); real failures are counted by the worker (MESSAGE_MAX_ATTEMPTS)',
+  ),
   queueRetentionDays: def('integer', 'Queue', int(1, 14, 4), 'days a message waits in the queue (the DLQ keeps 14)'),
   queueKmsKeyArn: def(
     'string',

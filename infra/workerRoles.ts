@@ -65,9 +65,10 @@ function workerTaskStatements(config: StackConfig, grants: WorkerGrants, ctx: Aw
     { Sid: 'ReadImages', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsOf(grants.imageBucket.arn) },
     { Sid: 'TellMissingFromForbidden', Effect: 'Allow', Action: 's3:ListBucket', Resource: grants.imageBucket.arn },
     {
+      // The derived copies (thumbnail, display copy) are written, and deleted when their last image is removed.
       Sid: 'WriteThumbnails',
       Effect: 'Allow',
-      Action: 's3:PutObject',
+      Action: ['s3:PutObject', 's3:DeleteObject'],
       Resource: objectsOf(grants.thumbnailBucket.arn),
     },
     {
@@ -80,7 +81,8 @@ function workerTaskStatements(config: StackConfig, grants: WorkerGrants, ctx: Aw
     {
       Sid: 'Catalogue',
       Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      // DeleteItem: a worker releases its short claim (lease) item once the model call is done.
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       Resource: [grants.table.arn, ...indexesOf(grants.table.arn, [CATALOGUE_TABLE.byContentIndex.name])],
     },
     ...bedrockStatements(config, ctx),

@@ -40,9 +40,10 @@ const OptionsSchema = z.object({
   ports: z.object({ s3sqs: port, dynamodb: port, bedrock: port }).default({}),
   bucket: bucketName.default('images'),
   thumbnailBucket: bucketName.default('image-thumbnails'),
+  batchBucket: bucketName.default('image-batch-staging'),
   queueName: queueName.default('image-events'),
   dlqName: queueName.default('image-events-dlq'),
-  maxReceiveCount: z.number().int().min(1).max(1000).default(5),
+  maxReceiveCount: z.number().int().min(1).max(1000).default(10),
   visibilityTimeoutSeconds: z.number().int().min(0).max(43_200).default(30),
   tableName: z
     .string()
@@ -68,11 +69,16 @@ export interface LocalStackOptions {
   bucket?: string;
   /** Bucket of the worker's thumbnails; sends no notifications. Default 'image-thumbnails'. */
   thumbnailBucket?: string;
+  /** Staging bucket of batch inference (backfill --mode batch); sends no notifications. Default 'image-batch-staging'. */
+  batchBucket?: string;
   /** Default 'image-events'. */
   queueName?: string;
   /** Default 'image-events-dlq'. */
   dlqName?: string;
-  /** Receives before SQS moves a message to the DLQ. Default 5. */
+  /**
+   * Receives before SQS moves a message to the DLQ. Default 10, as the Pulumi stack: the budget for crashes; real
+   * failures are counted by the worker itself (MESSAGE_MAX_ATTEMPTS).
+   */
   maxReceiveCount?: number;
   /** The queue's default visibility timeout, s. Default 30. */
   visibilityTimeoutSeconds?: number;
@@ -90,6 +96,7 @@ export interface LocalStack {
   endpoints: { s3: string; sqs: string; dynamodb: string; bedrock?: string };
   bucket: string;
   thumbnailBucket: string;
+  batchBucket: string;
   queueUrl: string;
   dlqUrl: string;
   tableName: string;
@@ -106,6 +113,8 @@ export interface LocalStack {
 }
 
 const REGION = 'us-east-1';
+/** The stand-in checks the shape of a batch job's role ARN only; this one names no real account. */
+const LOCAL_BATCH_ROLE_ARN = 'arn:aws:iam::123456789012:role/image-catalogue-batch-local';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
@@ -157,7 +166,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const bedrockPort = bedrockOptions?.port ?? o.ports.bedrock ?? 0;
       const { createBedrockStandIn } = await import('./bedrock/server.ts');
       try {
-        bedrock = await createBedrockStandIn({ host: o.host, logger, ...bedrockOptions, port: bedrockPort });
+        // Batch jobs read their input from, and write their output to, the S3 stand-in.
+        const batch = { s3Endpoint: fauxqs.url, ...bedrockOptions?.batch };
+        bedrock = await createBedrockStandIn({ host: o.host, logger, ...bedrockOptions, batch, port: bedrockPort });
       } catch (error) {
         throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
           ? listenError(error, o.host, bedrockPort, 'bedrock')
@@ -184,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ]);
     fauxqs.createBucket(o.bucket);
     fauxqs.createBucket(o.thumbnailBucket);
+    fauxqs.createBucket(o.batchBucket);
 
     const { sendTestEvent, ...bridgeSettings } = typeof o.bridge === 'boolean' ? { enabled: o.bridge } : o.bridge;
     const bridge = new S3EventBridge({
@@ -211,7 +223,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       TABLE_NAME: o.tableName,
       THUMBNAIL_BUCKET: o.thumbnailBucket,
     };
-    if (endpoints.bedrock) env.BEDROCK_ENDPOINT = endpoints.bedrock;
+    if (endpoints.bedrock) {
+      env.BEDROCK_ENDPOINT = endpoints.bedrock;
+      // The stand-in serves the control plane (batch inference) on the same port; on AWS it is another host.
+      env.BEDROCK_CONTROL_ENDPOINT = endpoints.bedrock;
+      env.BATCH_BUCKET = o.batchBucket;
+      env.BATCH_ROLE_ARN = LOCAL_BATCH_ROLE_ARN;
+    }
     logger.info({ endpoints, queueUrl, dlqUrl, dataDir: dataDir ?? null }, 'local stack up');
 
     let closing: Promise<void> | undefined;
@@ -219,6 +237,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       bucket: o.bucket,
       thumbnailBucket: o.thumbnailBucket,
+      batchBucket: o.batchBucket,
       queueUrl,
       dlqUrl,
       tableName: o.tableName,

@@ -3,60 +3,13 @@ import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
 import type { Config } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AwsClients } from '../worker/index.ts';
+import { BATCH_HELP, BATCH_OPTIONS } from './backfill/batch/cli.ts';
+import type { BatchModeArgs } from './backfill/batch/flags.ts';
+import { bytes, int, money, usage } from './backfill/cliArgs.ts';
 import type { DryRunSettings } from './backfill/dryRun.ts';
-import {
-  BackfillOptions,
-  type BackfillOptionsInput,
-  defaultCheckpointFile,
-  IMAGE_SUFFIXES,
-  parseByteSize,
-} from './backfill/options.ts';
+import { BACKFILL_HELP as HELP } from './backfill/help.ts';
+import { BackfillOptions, type BackfillOptionsInput, defaultCheckpointFile } from './backfill/options.ts';
 import type { ProgressMode, ProgressReporter } from './backfill/progress.ts';
-
-const HELP = `Usage: npm run backfill -- --bucket NAME [options]
-
-Enqueues a message for every image already in the bucket, into the worker's queue (QUEUE_URL), resumably.
-
-Selection
-  --bucket NAME             the bucket (required)
-  --prefix P                only keys under P; repeatable (default: the whole bucket)
-  --suffix S                only keys ending with S, case-insensitive; repeatable; '' takes every key
-                            (default: ${IMAGE_SUFFIXES.join(' ')})
-  --min-size BYTES          skip smaller objects (default 1: zero-byte objects are skipped); 64k, 10MB... accepted
-  --max-size BYTES          skip larger objects (default: none; the worker rejects what is over IMAGE_MAX_BYTES)
-  --skip-catalogued         (default) skip keys whose catalogue item has their eTag at the current analysis version
-  --no-skip-catalogued      enqueue them anyway (the worker still skips them, without a model call)
-  --reprocess-stale         enqueue only the keys whose catalogue item has another analysis version (a changed
-                            model, prompt or schema), with reprocess: true; keys with no item are not enqueued
-  --reprocess-without-display
-                            enqueue only the keys whose catalogued item has no display copy (catalogued before the
-                            worker made them), with reprocess: true, so the browser can show them
-
-Run
-  --dry-run                 count, estimate tokens, cost and time; enqueue nothing
-  --limit N                 enqueue at most N messages in this run (run again to continue)
-  --rate N                  at most N messages per second (default: as fast as it goes)
-  --concurrency N           SendMessageBatch calls in flight (default 32)
-  --list-concurrency N      key ranges listed at once (default 8)
-  --max-ranges N            key ranges per prefix, cut at its top-level folders (default 64)
-  --page-size N             ListObjectsV2 MaxKeys, 1-1000 (default 1000)
-  --checkpoint FILE         checkpoint file (default .local/backfill/<bucket>-<hash of the selection>.json)
-  --restart, --no-resume    ignore an existing checkpoint and start over
-  --progress MODE           auto (bar on a terminal, JSON lines otherwise), bar, json or none (default auto)
-
-Dry run
-  --sample N                images whose header is read to estimate tokens (default 200)
-  --output-tokens N         expected output tokens per image (default: measured on the catalogue, else 300)
-  --no-calibrate            do not use the catalogue's measured token usage
-  --price-input USD         price per million input tokens (default: shared/modelTable.ts for MODEL_ID)
-  --price-output USD        price per million output tokens
-
-Resume guarantee: a key is written to the checkpoint only after the SendMessageBatch that carried it succeeded, and
-each key range's cursor moves only over keys whose batches all succeeded. A resumed run never skips a key; after a
-kill -9 it may send again the batches that were in flight (at most --concurrency batches of 10); after Ctrl-C or
-SIGTERM it sends nothing twice (the batches in flight finish first; press Ctrl-C twice to quit at once).
-
-Exit codes: 0 done (or --limit reached), 1 failure or keys refused by SQS, 2 usage, 3 configuration, 130 interrupted.`;
 
 const OPTIONS = {
   bucket: { type: 'string' },
@@ -67,6 +20,7 @@ const OPTIONS = {
   'skip-catalogued': { type: 'boolean' },
   'no-skip-catalogued': { type: 'boolean' },
   'reprocess-stale': { type: 'boolean' },
+  reconcile: { type: 'boolean' },
   'reprocess-without-display': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   limit: { type: 'string' },
@@ -84,35 +38,8 @@ const OPTIONS = {
   'no-calibrate': { type: 'boolean' },
   'price-input': { type: 'string' },
   'price-output': { type: 'string' },
+  ...BATCH_OPTIONS,
 } as const;
-
-function usage(message: string): never {
-  process.stderr.write(`${message}\n\nRun with --help for the options.\n`);
-  process.exit(EXIT.usage);
-}
-
-function int(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 0) usage(`--${name} must be a whole number, got ${JSON.stringify(text)}`);
-  return v;
-}
-
-function money(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v) || v < 0) usage(`--${name} must be a price in dollars, got ${JSON.stringify(text)}`);
-  return v;
-}
-
-function bytes(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parseByteSize(text);
-  } catch (error) {
-    usage(`--${name}: ${(error as Error).message}`);
-  }
-}
 
 /** The command line, checked: the run's options and what only the CLI decides (files, progress, dry run). */
 interface Invocation {
@@ -122,6 +49,10 @@ interface Invocation {
   censusFile: string;
   /** Set for --dry-run: its own options. */
   dryRun?: DryRunSettings;
+  /** Set for --mode batch (docs/batch.md). */
+  batch?: BatchModeArgs;
+  /** --reconcile: compare bucket and catalogue and repair (scripts/backfill/reconcile/). */
+  reconcile: boolean;
 }
 
 /** Parses and checks argv; a usage error exits 2 with the reason. */
@@ -154,6 +85,9 @@ function parseInvocation(argv: string[]): Invocation {
   const checked = BackfillOptions.safeParse(input);
   if (!checked.success)
     usage(checked.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
+  if (v.reconcile && (v['reprocess-stale'] || v.limit !== undefined)) {
+    usage('--reconcile takes neither --reprocess-stale nor --limit');
+  }
   const checkpointFile = v.checkpoint ?? defaultCheckpointFile(checked.data);
   const dryRun = v['dry-run']
     ? {
@@ -164,12 +98,16 @@ function parseInvocation(argv: string[]): Invocation {
         priceOutput: money('price-output', v['price-output']),
       }
     : undefined;
+  if (![undefined, 'on-demand', 'batch'].includes(v.mode)) usage('--mode must be on-demand or batch');
+  const restart = !checked.data.resume;
   return {
+    batch: v.mode === 'batch' ? { values: v, backfill: checked.data, dryRun, restart, usage } : undefined,
     options: checked.data,
     progressMode,
     checkpointFile,
     censusFile: `${checkpointFile.replace(/\.json$/, '')}.census.json`,
     dryRun,
+    reconcile: v.reconcile ?? false,
   };
 }
 
@@ -203,6 +141,14 @@ interface Runtime {
 
 async function main(): Promise<number> {
   const invocation = parseInvocation(process.argv.slice(2));
+  if (invocation.batch) return (await import('./backfill/batch/cli.ts')).runBatchMode(invocation.batch);
+  if (invocation.reconcile) {
+    const { reconcileCommand } = await import('./backfill/reconcile/command.ts');
+    return reconcileCommand(invocation.options, {
+      dryRun: invocation.dryRun !== undefined,
+      progress: invocation.progressMode,
+    });
+  }
   // Loaded only now: the AWS SDK and sharp take seconds to import, which --help and a usage error need not wait for.
   const [{ loadConfig }, { createLogger }, { createClients, destroyClients, loadPrompt }, { createProgressReporter }] =
     await Promise.all([

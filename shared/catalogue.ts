@@ -108,6 +108,8 @@ export const CatalogueItem = z.object({
   reasonCode: z.string().optional(),
   inputTokens: z.number().int().optional(),
   outputTokens: z.number().int().optional(),
+  /** How the tokens were billed: `batch` for an answer of a batch inference job (about half the on-demand price). */
+  pricing: z.enum(['on-demand', 'batch']).optional(),
   /** The item whose analysis was reused for these identical bytes (no model call). */
   reusedFrom: z.string().optional(),
   /** The category the counter items hold this item under (worker/adapters/CategoryTally.ts); set by the store. */

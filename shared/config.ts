@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BATCH_VARIABLES } from './batchConfig.ts';
 import { CUSTOM_REGION, isAwsRegion, redisUrlProblem } from './configChecks.ts';
 import { describeEnv, parseEnv } from './env.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
@@ -31,6 +32,7 @@ export const CONFIG_VARIABLES = {
   SQS_ENDPOINT: { schema: optionalUrl, doc: 'SQS endpoint override (local stand-in)' },
   DYNAMODB_ENDPOINT: { schema: optionalUrl, doc: 'DynamoDB endpoint override (local stand-in)' },
   BEDROCK_ENDPOINT: { schema: optionalUrl, doc: 'Bedrock Runtime endpoint override (local stand-in)' },
+  ...BATCH_VARIABLES,
   QUEUE_URL: { schema: z.url().optional(), doc: 'URL of the SQS queue the worker consumes and backfill feeds' },
   DLQ_URL: { schema: z.url().optional(), doc: 'URL of the dead-letter queue; poison messages are moved here at once' },
   TABLE_NAME: { schema: z.string().min(3).max(255).default('image-catalogue'), doc: 'DynamoDB catalogue table' },
@@ -66,15 +68,23 @@ export const CONFIG_VARIABLES = {
   IMAGE_MAX_BYTES: { schema: int(1, 5_000_000_000).default(50 * 1024 * 1024), doc: 'largest object fetched, bytes' },
   IMAGE_FORMAT: { schema: z.enum(['jpeg', 'webp']).default('jpeg'), doc: 'format of the image sent to the model' },
   IMAGE_QUALITY: { schema: int(30, 100).default(85), doc: 'JPEG/WebP quality of the image sent to the model' },
+  WORKER_PREFETCH: {
+    schema: int(1, 640).optional(),
+    doc: 'messages one process holds at once; unset: what its quota share starts in 10 s, at most LIMITER_MAX_CONCURRENCY (docs/operations.md)',
+  },
   WORKER_CONSUMERS: {
-    schema: int(1, 64).default(4),
-    doc: 'sqs-consumer instances per process; messages in flight = consumers x batch size',
+    schema: int(1, 64).optional(),
+    doc: 'sqs-consumer instances per process; unset: derived from the prefetch (messages held = consumers x batch size)',
+  },
+  WORKER_BATCH_SIZE: { schema: int(1, 10).optional(), doc: 'messages per ReceiveMessage (1-10); unset: derived' },
+  MESSAGE_MAX_ATTEMPTS: {
+    schema: int(1, 100).default(5),
+    doc: 'failed attempts (counted by the worker, not by SQS receives) before a message goes to the DLQ with its reason',
   },
   WORKER_MAX_INFLIGHT_BYTES: {
     schema: int(1_048_576, 1_099_511_627_776).default(256 * 1024 * 1024),
     doc: 'bytes of object bodies held at once (fetched, not yet prepared); sized for a 2 GB task',
   },
-  WORKER_BATCH_SIZE: { schema: int(1, 10).default(10), doc: 'messages per ReceiveMessage (1-10)' },
   WAIT_TIME_SECONDS: { schema: int(0, 20).default(20), doc: 'long-poll wait, s' },
   VISIBILITY_TIMEOUT_SECONDS: { schema: int(10, 43_200).default(300), doc: 'visibility timeout the worker sets, s' },
   HEARTBEAT_SECONDS: { schema: int(1, 43_199).default(60), doc: 'visibility extension interval while working, s' },
@@ -143,6 +153,8 @@ export interface Config {
   /** Static credentials when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are given; else the SDK's default chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   endpoints: { s3?: string; sqs?: string; dynamodb?: string; bedrock?: string };
+  /** Batch inference (backfill --mode batch): staging bucket, service role, control-plane endpoint override. */
+  batch: { bucket?: string; roleArn?: string; controlEndpoint?: string };
   queueUrl?: string;
   dlqUrl?: string;
   tableName: string;
@@ -164,8 +176,11 @@ export interface Config {
   };
   image: { maxEdge: number; maxInputPixels: number; maxBytes: number; format: 'jpeg' | 'webp'; quality: number };
   consumer: {
-    consumers: number;
-    batchSize: number;
+    /** Unset: derived from the quota share (worker/consumer/prefetch.ts). */
+    prefetch?: number;
+    consumers?: number;
+    batchSize?: number;
+    messageMaxAttempts: number;
     waitTimeSeconds: number;
     visibilityTimeoutSeconds: number;
     heartbeatSeconds: number;
@@ -226,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN?.trim() || undefined }
         : undefined,
     endpoints: { s3: r.S3_ENDPOINT, sqs: r.SQS_ENDPOINT, dynamodb: r.DYNAMODB_ENDPOINT, bedrock: r.BEDROCK_ENDPOINT },
+    batch: { bucket: r.BATCH_BUCKET, roleArn: r.BATCH_ROLE_ARN, controlEndpoint: r.BEDROCK_CONTROL_ENDPOINT },
     queueUrl: r.QUEUE_URL,
     dlqUrl: r.DLQ_URL,
     tableName: r.TABLE_NAME,
@@ -251,8 +267,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       quality: r.IMAGE_QUALITY,
     },
     consumer: {
+      prefetch: r.WORKER_PREFETCH,
       consumers: r.WORKER_CONSUMERS,
       batchSize: r.WORKER_BATCH_SIZE,
+      messageMaxAttempts: r.MESSAGE_MAX_ATTEMPTS,
       waitTimeSeconds: r.WAIT_TIME_SECONDS,
       visibilityTimeoutSeconds: r.VISIBILITY_TIMEOUT_SECONDS,
       heartbeatSeconds: r.HEARTBEAT_SECONDS,

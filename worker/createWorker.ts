@@ -10,6 +10,7 @@ import { S3ImageSource } from './adapters/S3ImageSource.ts';
 import { S3ThumbnailStore } from './adapters/S3ThumbnailStore.ts';
 import { discoverDeadLetterQueue, SqsDeadLetterSink } from './adapters/SqsDeadLetterSink.ts';
 import { type AwsClients, createClients, destroyClients } from './clients.ts';
+import { planPrefetch } from './consumer/prefetch.ts';
 import { QueueWorker } from './consumer/QueueWorker.ts';
 import { prepareImage, prepareOptionsFromConfig, toPixelBox } from './image/prepare.ts';
 import { healthOf, registerGateMetrics } from './metrics/gateMetrics.ts';
@@ -120,6 +121,10 @@ export async function createPipeline(
   };
 }
 
+function pick(plan: ReturnType<typeof planPrefetch>) {
+  return { consumers: plan.consumers, batchSize: plan.batchSize };
+}
+
 /** Builds a ready-to-start worker from config. */
 export async function createWorker(options: CreateWorkerOptions): Promise<WorkerHandle> {
   const config = requireConfig(options.config, ['queueUrl']);
@@ -160,7 +165,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const worker = new QueueWorker({
     queueUrl: config.queueUrl,
     sqs: clients.sqs,
-    consumer: config.consumer,
+    consumer: { ...config.consumer, ...pick(planPrefetch(config)) },
     handler: { pipeline, deadLetters: new SqsDeadLetterSink(clients.sqs, dlqUrl), logger },
     logger,
   });

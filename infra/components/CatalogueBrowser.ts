@@ -19,7 +19,6 @@ export interface CatalogueBrowserArgs {
   config: StackConfig;
   ctx: AwsContext;
   table: aws.dynamodb.Table;
-  imageBucket: aws.s3.Bucket;
   thumbnailBucket: aws.s3.Bucket;
 }
 
@@ -108,17 +107,18 @@ function apiFunction(
         {
           Sid: 'ReadCatalogue',
           Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+          Action: ['dynamodb:GetItem', 'dynamodb:Query'],
           Resource: [
             table.arn,
             ...indexesOf(table.arn, [CATALOGUE_TABLE.byCategoryIndex.name, CATALOGUE_TABLE.byStatusIndex.name]),
           ],
         },
         {
+          // Only the worker-made copies are ever presigned, never the uploaded originals.
           Sid: 'PresignImages',
           Effect: 'Allow',
           Action: 's3:GetObject',
-          Resource: [objectsOf(args.imageBucket.arn), objectsOf(args.thumbnailBucket.arn)],
+          Resource: objectsOf(args.thumbnailBucket.arn),
         },
         {
           Sid: 'WriteLogs',

@@ -11,7 +11,7 @@ import { parseInvoke } from './invokeRequest.ts';
 import { type AccessList, checkModelRules, modelInfoOf } from './modelRules.ts';
 import type { QuotaKeeper } from './quota.ts';
 import type { ModelCall, ModelInfo } from './requests.ts';
-import { type Answer, chosenTool, converseResponse, invokeResponse, type StopReason } from './responses.ts';
+import { type Answer, chosenTool, converseResponse, invokeResponse, type StopReason, type Usage } from './responses.ts';
 import { inputTokensOf, outputTokensOf } from './tokens.ts';
 
 export type Api = 'converse' | 'invoke';
@@ -31,6 +31,9 @@ export interface ServiceCounters {
   faults: Record<FaultKind | 'malformedOutput' | 'contentFiltered', number>;
   /** The analyser threw. */
   analyserErrors: number;
+  /** Batch inference records answered, and their tokens (billed at the batch price, outside the quota). */
+  batchRecords: number;
+  batchTokens: { input: number; output: number };
 }
 
 export function emptyServiceCounters(): ServiceCounters {
@@ -47,6 +50,8 @@ export function emptyServiceCounters(): ServiceCounters {
       contentFiltered: 0,
     },
     analyserErrors: 0,
+    batchRecords: 0,
+    batchTokens: { input: 0, output: 0 },
   };
 }
 
@@ -169,6 +174,34 @@ export class ModelService {
         'x-amzn-bedrock-invocation-latency': String(latencyMs),
       },
     };
+  }
+
+  /**
+   * One record of a batch inference job: the same checks, analyser and answer as InvokeModel, outside the on-demand
+   * quota (batch runs on capacity of its own) and without the on-demand fault injection (the job has its own).
+   */
+  async handleBatchRecord(
+    rawModelId: string,
+    modelInput: unknown,
+  ): Promise<{ ok: true; body: unknown; usage: Usage } | { ok: false; error: BedrockError }> {
+    try {
+      const model = modelInfoOf(rawModelId);
+      this.access?.check(model);
+      const call = parseInvoke(Buffer.from(JSON.stringify(modelInput)), model);
+      checkModelRules(call, model.row);
+      const images = await Promise.all(call.images.map(checkImage));
+      const inputTokens = inputTokensOf(call, images, model.row);
+      const { answer, stopReason, outputTokens } = this.answerOf(call, await this.describe(call, images));
+      const usage = { inputTokens, outputTokens };
+      this.counters.batchRecords++;
+      this.counters.batchTokens.input += inputTokens;
+      this.counters.batchTokens.output += outputTokens;
+      return { ok: true, body: invokeResponse(model.id, answer, stopReason, usage), usage };
+    } catch (error) {
+      if (error instanceof BedrockError) return { ok: false, error };
+      this.logger?.error({ err: error }, 'batch record failed');
+      return { ok: false, error: new BedrockError('InternalServerException', (error as Error).message) };
+    }
   }
 
   /** Asks the analyser about the last image of the request (the one a single-image prompt is about). */

@@ -5,6 +5,9 @@
  */
 const BEDROCK_ERRORS = {
   ValidationException: 400,
+  // Control plane (batch inference): both are 400 in the Bedrock API model.
+  ConflictException: 400,
+  ServiceQuotaExceededException: 400,
   AccessDeniedException: 403,
   ResourceNotFoundException: 404,
   UnknownOperationException: 404,

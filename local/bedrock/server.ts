@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createDeterministicAnalyser } from './analysers/deterministic.ts';
 import type { Analyser } from './analysers/types.ts';
+import { type BatchJob, BatchJobs, BatchPatchSchema, type BatchStandInOptions } from './batch/BatchJobs.ts';
+import type { BatchOptions, BatchSettings } from './batch/settings.ts';
 import { type BedrockError, validationError } from './errors.ts';
 import { FaultInjector, type FaultOptions, type FaultSettings } from './faults.ts';
 import { type Api, emptyServiceCounters, ModelService, type ServiceCounters } from './ModelService.ts';
@@ -37,6 +39,11 @@ export interface BedrockStandInOptions {
    * `*` for all. Change at run time with {@link BedrockStandIn.setAccess} or `PUT /_standin/access`. Default none.
    */
   deniedModels?: readonly string[];
+  /**
+   * Batch inference (the control plane's model-invocation-job calls): the S3 endpoint jobs read and write, limits and
+   * time compression. Without `s3Endpoint`, creating a job is refused. Default: Bedrock's default limits.
+   */
+  batch?: BatchStandInOptions;
 }
 
 /** Models to deny and to grant again (row keys, model or profile ids, `*`). */
@@ -71,6 +78,10 @@ export interface BedrockStandIn {
   resetStats(): void;
   setQuota(patch: QuotaPatch): void;
   setFaults(patch: FaultOptions): void;
+  /** Changes the batch settings (failure rate, limits, timings); returns them. */
+  setBatch(patch: BatchOptions): BatchSettings;
+  /** Every batch inference job created, newest first. */
+  batchJobs(): BatchJob[];
   /** Denies or grants model access at run time; returns the models denied now. */
   setAccess(patch: AccessPatch): string[];
   /** Stops listening, drops open connections and in-flight requests, closes the analyser. */
@@ -87,7 +98,8 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /**
  * Starts the Bedrock Runtime stand-in: Converse and InvokeModel (Anthropic Messages body) for Claude model ids, with
  * Bedrock's validation, quota (rolling-minute requests and tokens, reserve at start, settle at end) and error wire
- * format, plus latency and faults. It speaks HTTP/2 cleartext, as the Bedrock Runtime client needs by default, and
+ * format, plus latency and faults; and the control plane's batch inference jobs (batch/BatchJobs.ts), which read
+ * their JSONL input from the S3 stand-in and write Bedrock's output files back. It speaks HTTP/2 cleartext, as the Bedrock Runtime client needs by default, and
  * HTTP/1.1 on the same port, so `fetch` and `curl` reach the admin routes under `/_standin/`.
  */
 export async function createBedrockStandIn(options: BedrockStandInOptions = {}): Promise<BedrockStandIn> {
@@ -98,6 +110,7 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
   const abort = new AbortController();
   const access = new AccessList(options.deniedModels);
   const service = new ModelService(analyser, quota, faults, abort.signal, options.logger, access);
+  const batch = new BatchJobs(options.batch ?? {}, service, abort.signal, options.logger);
   const maxBodyBytes = options.maxBodyBytes ?? 25 * 1024 * 1024;
   let startedAt = Date.now();
 
@@ -146,6 +159,11 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
       if (outcome.type === 'error') return sendError(res, outcome.error);
       return drop(req, res);
     }
+    const control = batch.route(method, url, body);
+    if (control) {
+      if ('error' in control) return sendError(res, control.error);
+      return sendJson(res, control.status, control.body);
+    }
     if (url.pathname.startsWith('/_standin/')) {
       const answer = admin(method, url.pathname, body);
       return sendJson(res, answer.status, answer.body, answer.errorType);
@@ -174,6 +192,10 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
         case 'PUT /_standin/faults':
           faults.set(input);
           return { status: 200, body: faults.current };
+        case 'PUT /_standin/batch':
+          return { status: 200, body: batch.set(BatchPatchSchema.parse(input)) };
+        case 'GET /_standin/batch/jobs':
+          return { status: 200, body: batch.all() };
         case 'PUT /_standin/access':
           return { status: 200, body: { denied: access.set(AccessPatchSchema.parse(input)) } };
         case 'GET /_standin/access':
@@ -226,6 +248,8 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
     resetStats,
     setQuota,
     setFaults: (patch) => faults.set(patch),
+    setBatch: (patch) => batch.set(BatchPatchSchema.parse(patch)),
+    batchJobs: () => batch.all(),
     setAccess: (patch) => access.set(AccessPatchSchema.parse(patch)),
     close: () => {
       closing ??= (async () => {
@@ -233,6 +257,7 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
         const closed = new Promise<void>((resolve) => front.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await closed;
+        await batch.close();
         await analyser.close?.();
       })();
       return closing;

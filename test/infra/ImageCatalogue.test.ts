@@ -49,6 +49,7 @@ describe('ImageCatalogue with the default config', () => {
     const parts = run.resources.filter((r) => r.parent === root?.urn);
     expect(parts.map((r) => r.type.split(':')[2]).sort()).toEqual([
       'Alarms',
+      'BatchInference',
       'CatalogueBrowser',
       'CatalogueTable',
       'EventQueue',
@@ -112,7 +113,7 @@ describe('ImageCatalogue with the default config', () => {
   it('gives the queue a DLQ after 5 receives, room for 64 KB events and encryption', () => {
     const queue = run.get(T.queue, 'catalogue-events').inputs;
     const dlq = run.get(T.queue, 'catalogue-events-dlq');
-    expect(parseJson(queue.redrivePolicy)).toEqual({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 5 });
+    expect(parseJson(queue.redrivePolicy)).toEqual({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 10 });
     expect(queue.maxMessageSize).toBeGreaterThanOrEqual(64 * 1024);
     expect(queue).toMatchObject({
       visibilityTimeoutSeconds: 1440,
@@ -198,7 +199,7 @@ describe('ImageCatalogue with the default config', () => {
       {
         Sid: 'WriteThumbnails',
         Effect: 'Allow',
-        Action: 's3:PutObject',
+        Action: ['s3:PutObject', 's3:DeleteObject'],
         Resource: `${arn(T.bucket, 'catalogue-thumbnails')}/*`,
       },
       {
@@ -216,7 +217,13 @@ describe('ImageCatalogue with the default config', () => {
       {
         Sid: 'Catalogue',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
         Resource: [table, `${table}/index/byContent`],
       },
       {

@@ -24,10 +24,10 @@ describe('policies over every resource of the default stack', () => {
   it('registers the resources the checks look at', () => {
     // Guards the checks below against passing vacuously on an empty or partial stack.
     const count = (suffix: string) => run.resources.filter((r) => r.type.endsWith(suffix)).length;
-    expect(count(':Bucket')).toBe(4);
+    expect(count(':Bucket')).toBe(5);
     expect(count('sqs/queue:Queue')).toBe(2);
     expect(count(':Table')).toBe(1);
-    expect(count(':RolePolicy')).toBe(4);
+    expect(count(':RolePolicy')).toBe(5);
     expect(count(':BucketNotification')).toBe(1);
   });
 

@@ -80,6 +80,8 @@ function isWildcard(action: unknown): boolean {
   return typeof action === 'string' && (action === '*' || action.endsWith(':*'));
 }
 
+/** Actions with no resource-level permissions (Service Authorization Reference): `*` is their only resource. */
+const STAR_ONLY_ACTIONS = ['ecr:GetAuthorizationToken', 'bedrock:ListModelInvocationJobs'];
 /**
  * Wildcards in a resource ARN where a narrower form exists: a `*` region or account (name the regions: a profile
  * routes to a known list; `global.` profiles use the region-less ARN), and `index/*` on a table (name the indexes).
@@ -109,7 +111,7 @@ export function iamViolations(rs: readonly RecordedResource[]): string[] {
         }
         const identity = s.Principal === undefined;
         // `*` as a resource only where the action has no resource-level permissions.
-        const starAllowed = asList(s.Action).every((a) => a === 'ecr:GetAuthorizationToken');
+        const starAllowed = asList(s.Action).every((a) => STAR_ONLY_ACTIONS.includes(String(a)));
         if (identity && s.Effect === 'Allow' && asList(s.Resource).includes('*') && !starAllowed) {
           violations.push(`${label}: Resource "*"`);
         }

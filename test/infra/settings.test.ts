@@ -22,7 +22,7 @@ describe('parseStackConfig', () => {
   it('applies the documented defaults', () => {
     const c = parseStackConfig({ ...BROWSER });
     expect(c).toMatchObject({
-      maxReceiveCount: 5,
+      maxReceiveCount: 10,
       quotaStore: 'redis',
       browser: true,
       minWorkers: 1,

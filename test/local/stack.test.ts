@@ -71,7 +71,7 @@ describe('startLocalStack', () => {
     expect(Attributes?.VisibilityTimeout).toBe('30');
     expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:image-events-dlq',
-      maxReceiveCount: '5',
+      maxReceiveCount: '10',
     });
   });
 
@@ -322,15 +322,15 @@ describe('SQS behaviour the worker relies on', () => {
 
   it('moves a message received maxReceiveCount times to the DLQ', async () => {
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: 'poison' }));
-    for (let i = 1; i <= 5; i++) {
+    for (let i = 1; i <= 10; i++) {
       // VisibilityTimeout 0: each receive gives the message straight back, as a crashed worker would after a timeout.
       const { Messages = [] } = await stack.clients.sqs.send(
         new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 1 }),
       );
       expect(Messages.map((m) => m.Body)).toEqual(['poison']);
     }
-    const sixth = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl }));
-    expect(sixth.Messages ?? []).toHaveLength(0);
+    const eleventh = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl }));
+    expect(eleventh.Messages ?? []).toHaveLength(0);
     const [dead] = await receive(stack.clients.sqs, stack.dlqUrl, 1);
     expect(dead?.Body).toBe('poison');
   });

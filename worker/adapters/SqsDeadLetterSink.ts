@@ -1,10 +1,20 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { transient } from '../../shared/awsErrors.ts';
+import { DEAD_LETTER_ATTRIBUTES } from '../../shared/deadLetters.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
 /** Where poison messages go at once, with the reason attached, instead of waiting for maxReceiveCount. */
 export interface DeadLetterSink {
-  send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void>;
+  send(body: string, details: DeadLetterDetails): Promise<void>;
+}
+
+/** Why a message was dead-lettered; carried as message attributes, which the dead-letter tool groups by. */
+export interface DeadLetterDetails {
+  reason: string;
+  code: string;
+  messageId?: string;
+  /** Failed attempts the worker made before giving up (absent for poison, which is never attempted). */
+  attempts?: number;
 }
 
 export class SqsDeadLetterSink implements DeadLetterSink {
@@ -13,13 +23,17 @@ export class SqsDeadLetterSink implements DeadLetterSink {
     private readonly dlqUrl: string,
   ) {}
 
-  async send(body: string, details: { reason: string; code: string; messageId?: string }): Promise<void> {
+  async send(body: string, details: DeadLetterDetails): Promise<void> {
     const attr = (value: string) => ({ DataType: 'String', StringValue: value.slice(0, 1000) || '-' });
+    const A = DEAD_LETTER_ATTRIBUTES;
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
-      'catalogue-reason': attr(details.reason),
-      'catalogue-error-code': attr(details.code),
-      'catalogue-source-message-id': attr(details.messageId ?? 'unknown'),
+      [A.reason]: attr(details.reason),
+      [A.code]: attr(details.code),
+      [A.sourceMessageId]: attr(details.messageId ?? 'unknown'),
     };
+    if (details.attempts !== undefined) {
+      attributes[A.attempts] = { DataType: 'Number', StringValue: String(details.attempts) };
+    }
     // A message of the largest size SQS allows plus our attributes would not fit in the DLQ: keep the reason, cut
     // the copy of the body (and say so), or the message could never be dead-lettered with its reason.
     const fitted = fitBody(

@@ -7,12 +7,19 @@ import { outcomeOfError } from '../pipeline/errorOutcome.ts';
 import type { KeyedMutex } from '../pipeline/KeyedMutex.ts';
 import { needsRedelivery, type Outcome } from '../pipeline/outcome.ts';
 import { type PipelineDeps, processEvent } from '../pipeline/processEvent.ts';
+import { attemptsOf } from './Redelivery.ts';
 
 /** What to do with the message after handling it. */
 export type MessageVerdict =
   | { action: 'ack'; outcomes: Outcome[]; deadLettered?: string }
   /** Leave it on the queue; make it visible again after `delaySeconds`. */
-  | { action: 'release'; outcomes: Outcome[]; delaySeconds: number };
+  | {
+      action: 'release';
+      outcomes: Outcome[];
+      delaySeconds: number;
+      /** Set when the attempt failed outside any record's outcome. */
+      failure?: { reason: string; code: string };
+    };
 
 export interface MessageHandlerDeps {
   pipeline: PipelineDeps;
@@ -83,11 +90,12 @@ export async function handleQueueMessage(
     else log.info(line, `record ${o.outcome}`);
   }
   if (outcomes.some(needsRedelivery)) {
-    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
-    // Paused model calls (configuration fault, daily budget): hand the message straight back; the paused worker
-    // takes no more until the model answers again.
+    // Paused model calls (configuration fault, daily budget): hand the message straight back, not counted as a
+    // failed attempt; the paused worker takes no more until the model answers again.
     const paused = outcomes.some((o) => o.reasonCode === 'MODEL_PAUSED');
-    const delaySeconds = paused ? 0 : (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(receiveCount);
+    // Otherwise the worker's own count of failed attempts (this one included), not SQS's receives: see Redelivery.ts.
+    const failures = attemptsOf(message) + 1;
+    const delaySeconds = paused ? 0 : (deps.retryDelaySeconds ?? defaultRetryDelaySeconds)(failures);
     return { action: 'release', outcomes, delaySeconds };
   }
   let deadLettered: string | undefined;

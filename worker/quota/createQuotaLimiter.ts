@@ -19,7 +19,7 @@ export interface CreateQuotaLimiterOptions {
 }
 
 /** The fleet's admitted rates: quota × target (`QUOTA_RPM`, `QUOTA_TPM`, `QUOTA_TARGET`). */
-function fleetRates(quota: Config['quota']): QuotaRates {
+export function fleetRates(quota: Config['quota']): QuotaRates {
   return scaleRates({ requestsPerMinute: quota.rpm, tokensPerMinute: quota.tpm }, quota.target);
 }
 

@@ -62,7 +62,7 @@ describe('resource graph', () => {
 
   it('shows the key settings of what matters', () => {
     const queue = rows.find((r) => r.name === 'catalogue-events' && r.type === 'aws:sqs/queue:Queue');
-    expect(queue?.settings).toEqual(expect.arrayContaining(['visibilityTimeout=1440', 'maxReceiveCount=5']));
+    expect(queue?.settings).toEqual(expect.arrayContaining(['visibilityTimeout=1440', 'maxReceiveCount=10']));
     const note = rows.find((r) => r.type === 'aws:s3/bucketNotification:BucketNotification');
     expect(note?.dependsOn).toContain('catalogue-events-s3-policy');
   });

@@ -36,6 +36,8 @@ describe('QueueWorker on the SQS stand-in', () => {
   let stack: LocalStack;
   let sqs: SQSClient;
   const visibilityChanges: { VisibilityTimeout?: number }[] = [];
+  /** Copies the worker sends back to its queue (a retry, or a hand-back on stop). */
+  const copies: { DelaySeconds?: number; MessageAttributes?: Record<string, { StringValue?: string }> }[] = [];
   const workers: QueueWorker[] = [];
   let queues = 0;
 
@@ -48,6 +50,7 @@ describe('QueueWorker on the SQS stand-in', () => {
         if (context.commandName === 'ChangeMessageVisibilityCommand') {
           visibilityChanges.push(args.input as { VisibilityTimeout?: number });
         }
+        if (context.commandName === 'SendMessageCommand') copies.push(args.input as (typeof copies)[number]);
         return next(args);
       },
       { step: 'initialize', name: 'recordVisibilityChanges' },
@@ -56,6 +59,7 @@ describe('QueueWorker on the SQS stand-in', () => {
   afterEach(async () => {
     for (const w of workers.splice(0)) await w.stop(1000);
     visibilityChanges.length = 0;
+    copies.length = 0;
   });
   afterAll(async () => {
     sqs?.destroy();
@@ -88,6 +92,7 @@ describe('QueueWorker on the SQS stand-in', () => {
         heartbeatSeconds: 20,
         handlerTimeoutSeconds: 30,
         shutdownTimeoutSeconds: 5,
+        messageMaxAttempts: 5,
         maxInflightBytes: 256 * 1024 * 1024,
       },
       handler: {
@@ -134,7 +139,7 @@ describe('QueueWorker on the SQS stand-in', () => {
     await pollUntil(async () => (await queueDepth(queueUrl)) === 0, 'the handled messages deleted');
   });
 
-  it('releases a message with a record to retry after the delay the handler chose, and handles it again', async () => {
+  it('puts a message with a record to retry back after the delay the handler chose, one failed attempt more, and handles it again', async () => {
     const queueUrl = await newQueue();
     const describer = new ScriptedDescriber([new ThrottledError('429')]);
     const { worker, spy, bucket } = start(queueUrl, describer, { retryDelaySeconds: () => 1 });
@@ -145,8 +150,18 @@ describe('QueueWorker on the SQS stand-in', () => {
     const done = await spy.waitForOutcome('t.jpg', (o) => o.outcome === 'catalogued', { timeoutMs: 30_000 });
     expect(done.outcome).toBe('catalogued');
     expect(spy.outcomes.map((o) => o.outcome)).toEqual(['retry', 'catalogued']);
-    expect(visibilityChanges).toEqual([expect.objectContaining({ VisibilityTimeout: 1 })]);
+    // A copy with the delay and the count of failed attempts; the original is deleted (not left to count a receive).
+    expect(copies).toEqual([
+      expect.objectContaining({
+        DelaySeconds: 1,
+        MessageAttributes: expect.objectContaining({
+          'catalogue-attempts': expect.objectContaining({ StringValue: '1' }),
+        }),
+      }),
+    ]);
+    expect(visibilityChanges).toEqual([]);
     expect(worker.stats.outcomes).toMatchObject({ retry: 1, catalogued: 1 });
+    expect(worker.stats.retried).toBe(1);
     expect(describer.calls).toBe(2);
   });
 
@@ -163,7 +178,7 @@ describe('QueueWorker on the SQS stand-in', () => {
     expect(dead.Messages?.map((m) => m.Body)).toEqual(['not json at all']);
   });
 
-  it('on stop, aborts what is still running at the deadline and releases it at once for another worker', async () => {
+  it('on stop, aborts what is still running at the deadline and hands it back at once, this receive uncounted', async () => {
     const queueUrl = await newQueue();
     const describer = new GatedDescriber();
     const { worker, bucket } = start(queueUrl, describer);
@@ -175,7 +190,7 @@ describe('QueueWorker on the SQS stand-in', () => {
     const { released } = await worker.stop(200);
     expect(released).toBe(1);
     expect(worker.stats.inFlight).toBe(0);
-    expect(visibilityChanges).toEqual([expect.objectContaining({ VisibilityTimeout: 0 })]);
+    expect(copies).toEqual([expect.objectContaining({ DelaySeconds: 0 })]);
     const again = await stack.clients.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -183,20 +198,32 @@ describe('QueueWorker on the SQS stand-in', () => {
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
     );
-    expect(again.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+    // A fresh copy: the receive the stop cut short does not count toward maxReceiveCount.
+    expect(again.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('1');
+    expect(again.Messages).toHaveLength(1);
   });
 
-  it('releases a message whose handler crashed (DLQ unreachable) after the retry delay, not at once', async () => {
+  it('puts a message whose handler crashed (DLQ unreachable) back after the retry delay, as a failed attempt', async () => {
     const queueUrl = await newQueue();
     const { spy, lines } = start(queueUrl, new ScriptedDescriber(), {
       retryDelaySeconds: () => 7,
       dlqUrl: `${stack.endpoints.sqs}/000000000000/no-such-dlq`,
     });
     await send(queueUrl, 'poison that cannot be dead-lettered');
-    // The consumer reports the failure once the release is done.
-    await pollUntil(() => lines.some((l) => l.msg === 'message handler failed; message released'), 'the failure');
-    expect(visibilityChanges).toEqual([expect.objectContaining({ VisibilityTimeout: 7 })]);
-    expect(spy.messages).toEqual([]);
+    await pollUntil(() => copies.length > 0, 'the message put back');
+    expect(copies).toEqual([
+      expect.objectContaining({
+        DelaySeconds: 7,
+        MessageAttributes: expect.objectContaining({
+          'catalogue-attempts': expect.objectContaining({ StringValue: '1' }),
+        }),
+      }),
+    ]);
+    // A failed attempt like any other, with why.
+    expect(spy.messages).toEqual([
+      expect.objectContaining({ action: 'release', failure: expect.objectContaining({ code: 'TRANSIENT' }) }),
+    ]);
+    expect(lines.some((l) => l.msg === 'message handler failed; message released')).toBe(true);
   });
 
   it('a message of a stopped worker stays on the queue', async () => {

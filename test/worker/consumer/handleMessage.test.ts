@@ -97,7 +97,7 @@ describe('handleQueueMessage', () => {
     expect(verdict.action === 'ack' && verdict.deadLettered).toMatch(/^record #1: /);
   });
 
-  it('leaves a message with a record to retry on the queue, with a delay grown from its receive count', async () => {
+  it('leaves a message with a record to retry, with a delay grown from its failed attempts (not its receives)', async () => {
     const describer = new ScriptedDescriber([new ThrottledError('429 Too many requests')]);
     const counts: number[] = [];
     const { deps, bucket, lines } = setup(
@@ -113,7 +113,10 @@ describe('handleQueueMessage', () => {
     bucket.put('t.jpg', body);
     const unreadable = { eventVersion: '2.1', eventSource: 'aws:s3', s3: {} };
     const message = makeS3EventMessage([created('b', 't.jpg', body, '0A'), unreadable as never]);
-    const verdict = await handleQueueMessage(sqsMessage(message, 3), deps);
+    // Received 5 times (crashes count too), failed twice before: this is its third failed attempt.
+    const received = sqsMessage(message, 5);
+    received.MessageAttributes = { 'catalogue-attempts': { DataType: 'Number', StringValue: '2' } };
+    const verdict = await handleQueueMessage(received, deps);
     expect(verdict).toMatchObject({ action: 'release', delaySeconds: 42 });
     expect(verdict.outcomes[0]).toMatchObject({ outcome: 'retry', reasonCode: 'THROTTLED' });
     expect(counts).toEqual([3]);
