@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
-import { parseStackConfig, STACK_CONFIG, type StackConfig, type StackConfigKey } from './stackConfigSchema.ts';
+import { parseStackConfig } from './stackConfigChecks.ts';
+import { STACK_CONFIG, type StackConfig, type StackConfigKey } from './stackConfigSchema.ts';
 
 /**
  * Reads every key of {@link STACK_CONFIG} from the stack's config with the getter of its declared type, then

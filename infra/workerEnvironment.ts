@@ -1,4 +1,5 @@
-import { CONFIG_VARIABLES, loadConfig } from '../shared/config.ts';
+import { loadConfig } from '../shared/config.ts';
+import { CONFIG_VARIABLES } from '../shared/configVariables.ts';
 import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
 import { parseAssignments } from './rules.ts';
 

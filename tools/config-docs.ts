@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { CONFIG_VARIABLES } from '../shared/config.ts';
+import { CONFIG_VARIABLES } from '../shared/configVariables.ts';
 import { WEB_CONFIG_VARIABLES } from '../web/config.ts';
 
 /** Markdown table of a set of variables: name, default, meaning. The README's configuration tables come from here. */

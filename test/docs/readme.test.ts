@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES } from '../../shared/config.ts';
+import { CONFIG_VARIABLES } from '../../shared/configVariables.ts';
 import { configTable } from '../../tools/config-docs.ts';
 import { WEB_CONFIG_VARIABLES } from '../../web/config.ts';
 

@@ -1,7 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { readStackConfig } from '../../infra/readStackConfig.ts';
-import { DEFAULT_SUFFIXES, parseStackConfig, STACK_CONFIG } from '../../infra/stackConfigSchema.ts';
+import { parseStackConfig } from '../../infra/stackConfigChecks.ts';
+import { DEFAULT_SUFFIXES, STACK_CONFIG } from '../../infra/stackConfigSchema.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { EXAMPLE_CONFIG } from '../../tools/infra/mockRuntime.ts';
 
