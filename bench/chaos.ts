@@ -124,10 +124,13 @@ async function main(): Promise<number> {
   const started = Date.now();
   const deadline = started + o.timeoutS * 1000;
   let chaos = true;
+  // Ends the pause between kills when the run is over, so a long --kill-every does not outlast the run.
+  const calm = new AbortController();
   fleet.start(o.workers);
   const chaosLoop = (async () => {
     while (chaos) {
-      await sleep((o.killMinS + random() * (o.killMaxS - o.killMinS)) * 1000);
+      const pause = (o.killMinS + random() * (o.killMaxS - o.killMinS)) * 1000;
+      await sleep(pause, undefined, { signal: calm.signal }).catch(() => undefined);
       if (!chaos) break;
       // One graceful stop among the kills, after the third.
       if (fleet.events.kills.length === 3 && fleet.events.terms.length === 0) await fleet.terminateOne(random);
@@ -142,6 +145,7 @@ async function main(): Promise<number> {
   const workloadMs = Date.now() - started;
   let finished = await drained(stack, deadline);
   chaos = false;
+  calm.abort();
   await chaosLoop;
   // The last kill's messages come back after their visibility timeout.
   finished = finished && (await drained(stack, deadline));
