@@ -66,7 +66,8 @@ export const StoredLabel = Label.extend({
 });
 export type StoredLabel = z.infer<typeof StoredLabel>;
 
-const ImageFacts = z.object({
+/** What the worker records about the original and the prepared image (the batch manifest keeps the same). */
+export const ImageFacts = z.object({
   format: z.string(),
   width: z.number().int(),
   height: z.number().int(),

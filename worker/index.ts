@@ -16,4 +16,5 @@ export { prepareOptionsFromConfig } from './image/prepareOptions.ts';
 export { type LoadedPrompt, loadPrompt } from './model/prompt.ts';
 export { RetryingDescriber } from './model/RetryingDescriber.ts';
 export { checkModelAtStartup } from './model/startupCheck.ts';
+export { imageFacts } from './pipeline/catalogueObject.ts';
 export type { CatalogueStore, ImageSource, PreparedImage, ThumbnailStore } from './ports.ts';

@@ -130,7 +130,8 @@ export function tooLarge(size: number, max: number): string {
   return `object is ${size} bytes, over the ${max}-byte limit (IMAGE_MAX_BYTES)`;
 }
 
-function imageFacts(p: PreparedForModel): CatalogueItem['image'] {
+/** The image facts stored on an item: the original's and the prepared copy's (batch mode records the same). */
+export function imageFacts(p: Pick<PreparedForModel, 'image' | 'original'>): NonNullable<CatalogueItem['image']> {
   return {
     format: p.original.format,
     width: p.original.width,

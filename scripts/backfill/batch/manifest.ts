@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ImageFacts } from '../../../shared/catalogue.ts';
 
 /**
  * The run manifest, kept in the staging bucket (`runs/<runId>/manifest.json`) and rewritten after every step that
@@ -70,16 +71,7 @@ export const RecordRef = z.object({
   /** A listing carries no S3 sequencer: undefined here, so the write is older than any event (NO_SEQUENCE). */
   sequencer: z.string().optional(),
   contentHash: z.string(),
-  image: z.object({
-    format: z.string(),
-    width: z.number().int(),
-    height: z.number().int(),
-    bytes: z.number().int(),
-    preparedWidth: z.number().int(),
-    preparedHeight: z.number().int(),
-    preparedFormat: z.string(),
-    preparedBytes: z.number().int(),
-  }),
+  image: ImageFacts,
   thumbnailKey: z.string().optional(),
   /** Other listed keys with identical bytes: written from the same answer (as the worker reuses an analysis). */
   twins: z.array(z.object({ key: z.string(), eTag: z.string(), size: z.number().int() })).default([]),

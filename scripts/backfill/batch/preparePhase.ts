@@ -1,6 +1,12 @@
 import { ImageRejectedError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
-import type { CatalogueStore, ImageSource, PreparedResult, ThumbnailStore } from '../../../worker/index.ts';
+import {
+  type CatalogueStore,
+  type ImageSource,
+  imageFacts,
+  type PreparedResult,
+  type ThumbnailStore,
+} from '../../../worker/index.ts';
 import type { ListedObject } from '../filter.ts';
 import { Semaphore } from '../Semaphore.ts';
 import type { Fallback, FallbackItem } from './Fallback.ts';
@@ -158,16 +164,7 @@ function refOf(
     size: obj.size,
     lastModified: obj.lastModified,
     contentHash: p.contentHash,
-    image: {
-      format: p.original.format,
-      width: p.original.width,
-      height: p.original.height,
-      bytes: p.original.bytes,
-      preparedWidth: p.image.width,
-      preparedHeight: p.image.height,
-      preparedFormat: p.image.format,
-      preparedBytes: p.image.body.length,
-    },
+    image: imageFacts(p),
     thumbnailKey,
     twins: [],
   };
