@@ -5,6 +5,7 @@ import { seededRandom } from '../local/bedrock/faults.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
 import { countingAnalyser } from './chaos/countingAnalyser.ts';
+import { explainSecondPayments } from './chaos/explain.ts';
 import { ChaosFleet } from './chaos/fleet.ts';
 import { payments, verify } from './chaos/verify.ts';
 import { runWorkload } from './chaos/workload.ts';
@@ -22,6 +23,10 @@ deletes, duplicate messages and poison. At the end it compares the bucket with t
   --kill-every A-B    seconds between SIGKILLs, uniform (default 3-5)
   --seed N            seed of every random choice (default 1)
   --timeout S         give up after S seconds (default 1200)
+  --explain           for each content answered twice, print when and what happened to its keys
+
+Each worker start makes one startup probe (a 1 x 1 image, worker/model/probe.ts); probes are counted apart from the
+images' calls.
 
 Prints the figures, PASS/FAIL against the targets (0 lost, 0 wrong, 0 valid messages in the DLQ, no content paid
 twice but by a call in flight at a kill) and a final JSON line. Exit 0 on PASS, 1 on FAIL.`;
@@ -34,6 +39,7 @@ const OPTIONS = {
   'kill-every': { type: 'string' },
   seed: { type: 'string' },
   timeout: { type: 'string' },
+  explain: { type: 'boolean' },
 } as const;
 
 function options(argv: string[]) {
@@ -53,7 +59,7 @@ function options(argv: string[]) {
     process.stderr.write(`bad options: ${JSON.stringify(o)}\n\n${HELP}\n`);
     process.exit(EXIT.usage);
   }
-  return o;
+  return { ...o, explain: v.explain === true };
 }
 
 /** Messages anywhere in the work queue: visible, in flight, delayed. */
@@ -89,13 +95,12 @@ async function main(): Promise<number> {
   const o = options(process.argv.slice(2));
   const random = seededRandom(o.seed);
   const counted = countingAnalyser(o.malformed, seededRandom(o.seed + 1));
-  const latencyMs = 150;
   const stack = await startLocalStack({
     bedrock: {
       analyser: counted.analyser,
       quota: { rpm: 1_000_000, tpm: 1_000_000_000 },
       faults: {
-        latencyMs,
+        latencyMs: 150,
         jitter: 0.5,
         serviceUnavailableRate: o.modelFaults * 0.5,
         internalErrorRate: o.modelFaults * 0.3,
@@ -152,9 +157,12 @@ async function main(): Promise<number> {
   const processedMs = Date.now() - started;
   await fleet.stop();
   const verdict = await verify(stack, facts.poisonBodies);
-  const paid = payments(counted.calls, fleet.events.kills, latencyMs * 1.5 + 2000);
+  const paid = payments(counted.calls, fleet.events.kills);
+  const explained = o.explain
+    ? await explainSecondPayments(counted.calls, facts.history, fleet.events.kills, started)
+    : [];
   await stack.close();
-  return report({ o, facts, verdict, paid, fleet: fleet.events, finished, workloadMs, processedMs });
+  return report({ o, facts, verdict, paid, fleet: fleet.events, finished, workloadMs, processedMs, explained });
 }
 
 function report(r: {
@@ -166,6 +174,7 @@ function report(r: {
   finished: boolean;
   workloadMs: number;
   processedMs: number;
+  explained: string[];
 }): number {
   const { verdict: v, paid: p, fleet: f } = r;
   const targets = {
@@ -191,7 +200,7 @@ function report(r: {
     `done in ${(r.processedMs / 1000).toFixed(1)} s (traffic sent in ${(r.workloadMs / 1000).toFixed(1)} s)${r.finished ? '' : ' — TIMED OUT'}`,
     `bucket ${v.objects} objects, table ${v.items} items: lost ${v.lost.length}, wrong ${v.wrong.length}, rejected ${v.rejected}`,
     `DLQ: ${v.dlq.poison} poison (${r.facts.poisonBodies.size} sent; a worker killed between its DLQ send and its delete dead-letters one twice), ${v.dlq.valid} valid`,
-    `model: ${p.modelCalls} calls for ${p.distinctContents} distinct contents (${p.callsPerContent.toFixed(3)} per content; ${p.malformedAnswers} malformed answers retried)`,
+    `model: ${p.modelCalls} calls for ${p.distinctContents} distinct contents (${p.callsPerContent.toFixed(3)} per content; ${p.malformedAnswers} malformed answers retried), ${p.probeCalls} startup probes apart`,
     `paid twice: ${p.paidTwice} (apart: ${p.inFlightAtKill} calls in flight when their worker was killed)`,
     `machine: ${machine.cpus} × ${machine.cpuModel}, load ${machine.loadavg1}, ${machine.node}`,
     `${pass ? 'PASS' : 'FAIL'}: ${Object.entries(targets)
@@ -202,11 +211,12 @@ function report(r: {
   if (v.wrong.length) lines.push(`wrong: ${v.wrong.slice(0, 10).join(', ')}`);
   for (const s of v.dlq.validSamples) lines.push(`valid in DLQ: ${s}`);
   for (const e of f.errorLines.slice(0, 5)) lines.push(`worker error: ${e}`);
+  for (const e of r.explained) lines.push(`second payment: ${e}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   const json = {
     chaos: {
       options: r.o,
-      traffic: { ...r.facts, poisonBodies: r.facts.poisonBodies.size },
+      traffic: { ...r.facts, poisonBodies: r.facts.poisonBodies.size, history: r.facts.history.length },
       fleet: { kills: f.kills.length, terms: f.terms.length, started: f.started, errorLines: f.errorLines.length },
       seconds: Number((r.processedMs / 1000).toFixed(1)),
       objects: v.objects,

@@ -10,6 +10,13 @@ export interface PaidCall {
   at: number;
   /** The answer was made invalid on purpose (the worker must reject it and retry). */
   malformed: boolean;
+  /**
+   * The worker's startup probe (worker/model/probe.ts: a 1 × 1 image), made once per process start: a real, tiny
+   * payment, but not for any image of the bucket.
+   */
+  probe: boolean;
+  /** The worker process that asked (its AWS_SDK_UA_APP_ID, which the fleet sets per process). */
+  caller?: string;
 }
 
 /**
@@ -26,8 +33,9 @@ export function countingAnalyser(malformedRate: number, random: () => number) {
     close: () => inner.close?.() ?? Promise.resolve(),
     async analyse(input: AnalyserInput): Promise<ImageDescription> {
       const content = createHash('sha256').update(input.image).digest('hex');
-      const malformed = random() < malformedRate;
-      calls.push({ content, at: Date.now(), malformed });
+      const probe = input.width === 1 && input.height === 1;
+      const malformed = !probe && random() < malformedRate;
+      calls.push({ content, at: Date.now(), malformed, probe, caller: input.caller });
       const description = await inner.analyse(input);
       if (!malformed) return description;
       return { ...description, labels: [{ name: 'nowhere', box: { left: 1.5, top: 0, width: 0.5, height: 0.5 } }] };

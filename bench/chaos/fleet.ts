@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Slot {
+  /** The process's name in its SDK user agent (AWS_SDK_UA_APP_ID): the stand-in records it with each call. */
+  name: string;
   child: ChildProcess;
   exited: Promise<unknown>;
   stderr: string;
@@ -13,8 +15,8 @@ interface Slot {
 /** What happened to the fleet, for the report. */
 export interface FleetEvents {
   started: number;
-  /** Times (ms since epoch) of each SIGKILL. */
-  kills: number[];
+  /** Each SIGKILL: when (ms since epoch) and which process (its app id). */
+  kills: { at: number; name: string }[];
   terms: { at: number; exitCode: number | null; signal: string | null }[];
   /** Lines a worker logged at error level (fatal included), with their message. */
   errorLines: string[];
@@ -35,13 +37,13 @@ export class ChaosFleet {
   }
 
   private spawn(): Slot {
+    const name = `chaos-worker-${++this.events.started}`;
     const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, ...this.env },
+      env: { ...process.env, ...this.env, AWS_SDK_UA_APP_ID: name },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.events.started++;
-    const slot: Slot = { child, exited: once(child, 'exit'), stderr: '' };
+    const slot: Slot = { name, child, exited: once(child, 'exit'), stderr: '' };
     let buffer = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
@@ -60,7 +62,7 @@ export class ChaosFleet {
     const i = Math.floor(random() * this.slots.length);
     const slot = this.slots[i] as Slot;
     slot.child.kill('SIGKILL');
-    this.events.kills.push(Date.now());
+    this.events.kills.push({ at: Date.now(), name: slot.name });
     await slot.exited;
     this.slots[i] = this.spawn();
   }

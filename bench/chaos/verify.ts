@@ -94,8 +94,16 @@ export async function verify(stack: LocalStack, poisonBodies: Set<string>): Prom
   };
 }
 
+/** A SIGKILL: when, and the process's app id (as the calls record it). */
+export interface Kill {
+  at: number;
+  name: string;
+}
+
 export interface Payments {
   modelCalls: number;
+  /** Startup probes (one per worker process started), apart from the images' calls. */
+  probeCalls: number;
   malformedAnswers: number;
   distinctContents: number;
   callsPerContent: number;
@@ -108,30 +116,39 @@ export interface Payments {
 }
 
 /**
- * Model calls by content. A good answer is "in flight at a kill" when a SIGKILL fell between its start and
- * `windowMs` later (its latency plus the write): the worker that asked died before storing it.
+ * Model calls for the bucket's images by content (startup probes counted apart). An earlier good answer is "in flight
+ * at a kill" when the process that asked for it was SIGKILLed around it and before the content's next answer began:
+ * from 2 s before the stand-in saw the call (a request sent just before the kill is read by the busy stand-in up to
+ * a second later) to 10 s after (the answer's derived copies, item write and acknowledgement). Its answer died with
+ * the process.
  */
-export function payments(calls: readonly PaidCall[], kills: readonly number[], windowMs: number): Payments {
-  const good = new Map<string, number[]>();
+export function payments(calls: readonly PaidCall[], kills: readonly Kill[]): Payments {
+  const killedAt = new Map(kills.map((k) => [k.name, k.at]));
+  const good = new Map<string, PaidCall[]>();
   const contents = new Set<string>();
-  for (const c of calls) {
+  const images = calls.filter((c) => !c.probe);
+  for (const c of images) {
     contents.add(c.content);
-    if (!c.malformed) good.set(c.content, [...(good.get(c.content) ?? []), c.at]);
+    if (!c.malformed) good.set(c.content, [...(good.get(c.content) ?? []), c]);
   }
   let duplicateGoodAnswers = 0;
   let inFlightAtKill = 0;
-  for (const times of good.values()) {
-    if (times.length < 2) continue;
-    duplicateGoodAnswers += times.length - 1;
-    // Every answer but the one that was stored might have died with its worker.
-    const sorted = [...times].sort((a, b) => a - b);
-    for (const at of sorted.slice(0, -1)) if (kills.some((k) => k >= at && k <= at + windowMs)) inFlightAtKill++;
+  for (const answers of good.values()) {
+    if (answers.length < 2) continue;
+    duplicateGoodAnswers += answers.length - 1;
+    const sorted = [...answers].sort((a, b) => a.at - b.at);
+    sorted.slice(0, -1).forEach((a, i) => {
+      const killed = a.caller === undefined ? undefined : killedAt.get(a.caller);
+      const next = (sorted[i + 1] as PaidCall).at;
+      if (killed !== undefined && killed >= a.at - 2000 && killed <= Math.min(a.at + 10_000, next)) inFlightAtKill++;
+    });
   }
   return {
-    modelCalls: calls.length,
-    malformedAnswers: calls.filter((c) => c.malformed).length,
+    modelCalls: images.length,
+    probeCalls: calls.length - images.length,
+    malformedAnswers: images.filter((c) => c.malformed).length,
     distinctContents: contents.size,
-    callsPerContent: contents.size ? calls.length / contents.size : 0,
+    callsPerContent: contents.size ? images.length / contents.size : 0,
     duplicateGoodAnswers,
     inFlightAtKill,
     paidTwice: duplicateGoodAnswers - inFlightAtKill,

@@ -15,6 +15,15 @@ export interface WorkloadOptions {
   poison: number;
 }
 
+/** One change the workload made to a key, in order: what held which content when. */
+export interface KeyChange {
+  at: number;
+  key: string;
+  kind: 'put' | 'overwrite' | 'delete';
+  /** Content number written (none for a delete). */
+  content?: number;
+}
+
 interface WorkloadFacts {
   puts: number;
   overwrites: number;
@@ -22,6 +31,7 @@ interface WorkloadFacts {
   duplicates: number;
   /** Bodies of the poison messages sent: the only messages that belong in the DLQ. */
   poisonBodies: Set<string>;
+  history: KeyChange[];
 }
 
 /** Runs `fn` over `items`, `concurrency` at once. */
@@ -39,22 +49,30 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
  * duplicate messages and poison, interleaved while the workers run.
  */
 export async function runWorkload(stack: LocalStack, o: WorkloadOptions, random: () => number) {
-  const facts: WorkloadFacts = { puts: 0, overwrites: 0, deletes: 0, duplicates: 0, poisonBodies: new Set() };
+  const facts: WorkloadFacts = {
+    puts: 0,
+    overwrites: 0,
+    deletes: 0,
+    duplicates: 0,
+    poisonBodies: new Set(),
+    history: [],
+  };
   const images = new Map<number, Promise<Buffer>>();
   const image = (n: number) => images.get(n) ?? images.set(n, contentImage(n)).get(n)!;
   const keys = Array.from({ length: o.keys }, (_, i) => `chaos/${String(i).padStart(5, '0')}.png`);
   let contents = 0;
   const eTags = new Map<string, string>();
-  const put = async (key: string, content: number) => {
+  const put = async (key: string, content: number, kind: 'put' | 'overwrite') => {
     const out = await stack.clients.s3.send(
       new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: await image(content), ContentType: 'image/png' }),
     );
+    facts.history.push({ at: Date.now(), key, kind, content });
     eTags.set(key, normaliseETag(out.ETag ?? ''));
   };
   const firstContent = keys.map((_, i) => (i > 0 && random() < o.sameContent ? Math.floor(random() * i) : i));
   contents = o.keys;
   await pool(keys, 16, async (key) => {
-    await put(key, firstContent[keys.indexOf(key)] as number);
+    await put(key, firstContent[keys.indexOf(key)] as number, 'put');
     facts.puts++;
   });
   const pick = (share: number) => keys.filter(() => random() < share);
@@ -63,11 +81,12 @@ export async function runWorkload(stack: LocalStack, o: WorkloadOptions, random:
   const duplicate = pick(o.duplicates);
   const sends: (() => Promise<void>)[] = [
     ...overwrite.map((key) => async () => {
-      await put(key, contents++);
+      await put(key, contents++, 'overwrite');
       facts.overwrites++;
     }),
     ...remove.map((key) => async () => {
       await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: key }));
+      facts.history.push({ at: Date.now(), key, kind: 'delete' });
       facts.deletes++;
     }),
     ...duplicate.map((key) => async () => {

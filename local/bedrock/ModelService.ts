@@ -88,7 +88,7 @@ export class ModelService {
     private readonly access?: AccessList,
   ) {}
 
-  async handle(api: Api, rawModelId: string, body: Buffer): Promise<Outcome> {
+  async handle(api: Api, rawModelId: string, body: Buffer, caller?: string): Promise<Outcome> {
     const started = performance.now();
     let call: ModelCall;
     let images: CheckedImage[];
@@ -117,7 +117,7 @@ export class ModelService {
     }
     let description: ImageDescription;
     try {
-      description = await this.describe(call, images);
+      description = await this.describe(call, images, caller);
     } catch (error) {
       this.quota.release(ticket);
       this.counters.analyserErrors++;
@@ -205,7 +205,7 @@ export class ModelService {
   }
 
   /** Asks the analyser about the last image of the request (the one a single-image prompt is about). */
-  private async describe(call: ModelCall, images: CheckedImage[]): Promise<ImageDescription> {
+  private async describe(call: ModelCall, images: CheckedImage[], caller?: string): Promise<ImageDescription> {
     const image = images.at(-1);
     if (!image) return NO_IMAGE;
     const tool = chosenTool(call);
@@ -216,6 +216,7 @@ export class ModelService {
       height: image.height,
       prompt: [...call.system, ...call.texts].join('\n\n'),
       tool: tool ? { name: tool.name, inputSchema: tool.inputSchema } : undefined,
+      ...(caller ? { caller } : {}),
     });
   }
 

@@ -153,7 +153,7 @@ export async function createBedrockStandIn(options: BedrockStandInOptions = {}):
     if (model && method === 'POST') {
       if (body === undefined) return sendError(res, validationError('Input is too long for requested model.'));
       const api = model[2] as Api;
-      const outcome = await service.handle(api, decodeURIComponent(model[1]!), body);
+      const outcome = await service.handle(api, decodeURIComponent(model[1]!), body, callerOf(req));
       options.logger?.debug({ api, model: model[1], outcome: outcome.type }, 'bedrock stand-in request');
       if (outcome.type === 'ok') return sendJson(res, 200, outcome.body, undefined, outcome.headers);
       if (outcome.type === 'error') return sendError(res, outcome.error);
@@ -306,4 +306,10 @@ function sendError(res: Response, error: BedrockError): void {
 function drop(req: Request, res: Response): void {
   if ('stream' in res) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   else req.socket.destroy();
+}
+
+/** The calling SDK's app id (`app/<id>` in its user agent, set by AWS_SDK_UA_APP_ID), when it sent one. */
+function callerOf(req: Request): string | undefined {
+  const agents = [req.headers['x-amz-user-agent'], req.headers['user-agent']].flat().join(' ');
+  return /(?:^|\s)app\/(\S+)/.exec(agents)?.[1];
 }

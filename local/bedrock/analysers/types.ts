@@ -11,6 +11,8 @@ export interface AnalyserInput {
   prompt: string;
   /** The `toolChoice`'s tool name and input JSON schema, when the request forces a tool. */
   tool?: { name: string; inputSchema: Record<string, unknown> };
+  /** The caller's app id (AWS_SDK_UA_APP_ID, sent as `app/<id>` in the user agent), when it set one. */
+  caller?: string;
 }
 
 /**
