@@ -177,6 +177,8 @@ export function fakePipeline(over: Partial<PipelineDeps> = {}) {
     }),
     prompt: { text: 'describe it', analysisVersion: 'v-test' },
     maxBytes: 1_000_000,
+    // Waiting for another holder's lease looks again every few ms (the default is 250): these tests race in memory.
+    claim: { pollMs: 5 },
     ...over,
   };
   return { deps, store, bucket, describer };

@@ -1,8 +1,8 @@
 /**
  * Runs tasks with the same key one after another, and tasks with different keys in parallel. The worker uses it per
  * object id, so two deliveries of the same event in one process never both call the model: the second waits, then
- * finds the item written and is skipped. (Across processes, the conditional write keeps the table right; a duplicate
- * delivered to two workers at the same instant may still cost one extra model call.)
+ * finds the item written and is skipped. Across processes, the lease taken before the model call (claim.ts) does the
+ * same, and the conditional writes keep the table right.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();

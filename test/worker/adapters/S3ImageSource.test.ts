@@ -164,4 +164,82 @@ describe('S3ImageSource: what each S3 error means', () => {
     expect(inputs).toEqual([{ Bucket: 'b', Key: 'k', IfMatch: '"abc"', VersionId: 'v9' }]);
     expect(got).toMatchObject({ status: 'ok', eTag: 'abc', size: 2 });
   });
+
+  it.each([
+    ['NotFound', undefined],
+    ['NoSuchKey', undefined],
+    ['UnknownError', 404],
+  ])('HeadObject: %s (HTTP %s) means the key has no current version', async (name, status) => {
+    expect(await failing(awsError(name, status)).head({ bucket: 'b', key: 'k' })).toEqual({ status: 'missing' });
+  });
+
+  it('HeadObject: anything else is a TransientError naming the object', async () => {
+    const error = await failing(awsError('AccessDenied', 403))
+      .head({ bucket: 'b', key: 'k' })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toContain('S3 HeadObject');
+    expect(error.context).toMatchObject({ bucket: 'b', key: 'k', httpStatus: 403 });
+  });
+
+  it('HeadObject: what it answers, with the defaults S3 may leave out', async () => {
+    const answering = (out: Record<string, unknown>) =>
+      new S3ImageSource({ send: async () => out } as unknown as S3Client).head({ bucket: 'b', key: 'k' });
+    expect(
+      await answering({
+        ETag: '"abc"',
+        ContentLength: 7,
+        LastModified: new Date(Date.UTC(2026, 0, 2)),
+        VersionId: 'v1',
+      }),
+    ).toEqual({ status: 'present', eTag: 'abc', size: 7, lastModified: '2026-01-02T00:00:00.000Z', versionId: 'v1' });
+    expect(await answering({})).toEqual({
+      status: 'present',
+      eTag: '',
+      size: 0,
+      lastModified: undefined,
+      versionId: undefined,
+    });
+  });
+
+  const answering = (out: Record<string, unknown>) =>
+    new S3ImageSource({ send: async () => out } as unknown as S3Client).fetch(
+      { bucket: 'b', key: 'k' },
+      { maxBytes: 100 },
+    );
+  const chunks = (...parts: number[][]) => Readable.from(parts.map((p) => new Uint8Array(p)));
+
+  it('a body in several chunks is read whole, in order', async () => {
+    const got = await answering({ ContentLength: 5, Body: chunks([1, 2], [3], [4, 5]), ETag: '"e"' });
+    expect(got).toMatchObject({ status: 'ok', size: 5, eTag: 'e' });
+    expect([...((got as { body: Buffer }).body ?? [])]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('a body without a length, or longer than announced, is kept whole', async () => {
+    const unannounced = (await answering({ Body: chunks([1, 2], [3]) })) as { body: Buffer };
+    expect([...unannounced.body]).toEqual([1, 2, 3]);
+    const longer = (await answering({ ContentLength: 3, Body: chunks([1, 2], [3, 4], [5]) })) as { body: Buffer };
+    expect([...longer.body]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('a body shorter than announced is a cut connection (retried), not a small image', async () => {
+    const error = await answering({ ContentLength: 5, Body: chunks([1, 2]) }).catch((e) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toContain('the body ended after 2 of 5 bytes');
+  });
+
+  it('no body is an empty object', async () => {
+    expect(await answering({ ContentLength: 0 })).toMatchObject({ status: 'ok', size: 0 });
+  });
+
+  it('a body over the cap is not read: its stream is destroyed', async () => {
+    let destroyed = false;
+    const body = Object.assign(chunks([1]), {
+      destroy: () => {
+        destroyed = true;
+      },
+    });
+    expect(await answering({ ContentLength: 1000, Body: body })).toEqual({ status: 'too-large', size: 1000 });
+    expect(destroyed).toBe(true);
+  });
 });

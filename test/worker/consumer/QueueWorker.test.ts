@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -77,7 +78,7 @@ describe('QueueWorker on the SQS stand-in', () => {
   function start(
     queueUrl: string,
     describer: Describer,
-    over: { retryDelaySeconds?: (n: number) => number; dlqUrl?: string } = {},
+    over: { retryDelaySeconds?: (n: number) => number; dlqUrl?: string; paused?: boolean } = {},
   ) {
     const pipeline = fakePipeline({ describer });
     const { logger, lines } = capturingLogger();
@@ -105,6 +106,7 @@ describe('QueueWorker on the SQS stand-in', () => {
     });
     const spy = new OutcomeSpy().attach(worker);
     workers.push(worker);
+    if (over.paused) worker.pause();
     worker.start();
     return { worker, spy, lines, ...pipeline };
   }
@@ -231,6 +233,47 @@ describe('QueueWorker on the SQS stand-in', () => {
     const { worker, spy } = start(queueUrl, new ScriptedDescriber());
     expect(await worker.stop(1000)).toEqual({ released: 0 });
     await send(queueUrl, makeS3EventMessage([created('b', 'late.jpg', Buffer.from('img:1x1'), '01')]));
+    const left = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 5 }));
+    expect(left.Messages).toHaveLength(1);
+    expect(spy.outcomes).toEqual([]);
+  });
+
+  it('a paused worker takes no message until it is resumed, then handles it', async () => {
+    const queueUrl = await newQueue();
+    const { worker, spy, bucket } = start(queueUrl, new ScriptedDescriber(), { paused: true });
+    expect(worker.isPaused()).toBe(true);
+    worker.pause();
+    const body = Buffer.from('img:10x10 paused');
+    bucket.put('p.jpg', body);
+    await send(queueUrl, makeS3EventMessage([created('b', 'p.jpg', body, '0A')]));
+    // Nobody else took it: the test receives it itself, then puts it straight back.
+    const seen = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 5 }));
+    expect(seen.Messages).toHaveLength(1);
+    await stack.clients.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: seen.Messages?.[0]?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    expect(spy.outcomes).toEqual([]);
+    worker.resume();
+    expect(worker.isPaused()).toBe(false);
+    const done = await spy.waitForOutcome('p.jpg', (o) => o.outcome === 'catalogued', { timeoutMs: 30_000 });
+    expect(done.outcome).toBe('catalogued');
+    // Resuming twice starts nothing twice.
+    worker.resume();
+    expect(worker.isPaused()).toBe(false);
+  });
+
+  it('a worker resumed before it was started only starts taking messages with start()', async () => {
+    const queueUrl = await newQueue();
+    const { worker, spy, bucket } = start(queueUrl, new ScriptedDescriber(), { paused: true });
+    await worker.stop(1000);
+    worker.resume();
+    const body = Buffer.from('img:10x10 stopped');
+    bucket.put('s.jpg', body);
+    await send(queueUrl, makeS3EventMessage([created('b', 's.jpg', body, '0A')]));
     const left = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 5 }));
     expect(left.Messages).toHaveLength(1);
     expect(spy.outcomes).toEqual([]);
