@@ -3,7 +3,7 @@ import { EXIT, parseCommandLine, runMain } from '../shared/cli.ts';
 import type { Config } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AwsClients } from '../worker/index.ts';
-import { BATCH_HELP, BATCH_OPTIONS } from './backfill/batch/cli.ts';
+import { BATCH_OPTIONS } from './backfill/batch/cli.ts';
 import type { BatchModeArgs } from './backfill/batch/flags.ts';
 import { bytes, int, money, usage } from './backfill/cliArgs.ts';
 import type { DryRunSettings } from './backfill/dryRun.ts';

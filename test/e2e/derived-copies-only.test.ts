@@ -99,7 +99,7 @@ describe('the API serves only worker-made copies', () => {
     for (const url of apiUrls) {
       const path = decodeURIComponent(new URL(url).pathname);
       expect(path.startsWith(`/${system.stack.thumbnailBucket}/`), url).toBe(true);
-      expect(url, 'names the image bucket').not.toContain(system.stack.bucket + '/');
+      expect(url, 'names the image bucket').not.toContain(`${system.stack.bucket}/`);
       expect(url).not.toContain('IMG_0001');
     }
   });

@@ -31,7 +31,10 @@ describe('DynamoCatalogueStore on dynalite', () => {
       ['PutItem', () => missing.putContent(content('b/x.jpg', '01', 'e1'))],
       ['PutItem', () => missing.putTombstone(tomb('b/x.jpg', '01'))],
       ['UpdateItem', () => missing.advanceSeq('b/x.jpg', 'e1', '01')],
-      ['Query', () => missing.findByContent('h', 'v1')],
+      ['Query (byContent)', () => missing.findByContent('h', 'v1')],
+      ['Query (byContent)', () => missing.contentInUse('h', 'b/x.jpg')],
+      ['PutItem (claim)', () => missing.claim('content/h/v1', 'me', 1000)],
+      ['DeleteItem (claim)', () => missing.release('content/h/v1', 'me')],
     ];
     for (const [operation, attempt] of attempts) {
       const error = await attempt().then(
