@@ -35,10 +35,8 @@ export function planPrefetch(config: Pick<Config, 'consumer' | 'quota' | 'model'
   const perMinute = Math.min(rates.requestsPerMinute, rates.tokensPerMinute / perRequest) / quota.fleetSize;
   const requestsPerSecond = perMinute / (quota.minuteMs / 1000);
   const derived = Math.min(quota.maxConcurrency, Math.max(1, Math.ceil(requestsPerSecond * PREFETCH_HORIZON_SECONDS)));
-  let prefetch = consumer.prefetch ?? derived;
-  if (consumer.prefetch === undefined && consumer.consumers !== undefined && consumer.batchSize !== undefined) {
-    prefetch = consumer.consumers * consumer.batchSize;
-  }
+  // With WORKER_CONSUMERS and WORKER_BATCH_SIZE both set, those two decide (the prefetch is their product).
+  const prefetch = consumer.prefetch ?? derived;
   const consumers =
     consumer.consumers ??
     Math.min(64, Math.max(Math.min(prefetch, 4), Math.ceil(prefetch / (consumer.batchSize ?? 10))));

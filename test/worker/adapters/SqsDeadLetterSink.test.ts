@@ -66,6 +66,31 @@ describe('SqsDeadLetterSink on the SQS stand-in', () => {
     expect(attr(m, 'catalogue-body-truncated')).toMatch(/^262144 bytes, cut to \d+$/);
   });
 
+  it('cuts a body of 3-byte characters on a character boundary, and says exactly how much it kept', async () => {
+    const body = '€'.repeat(90_000);
+    await sink.send(body, { reason: 'too big', code: 'POISON_MESSAGE' });
+    const m = await receiveOne();
+    const kept = m.Body ?? '';
+    expect(kept).not.toContain('\uFFFD');
+    expect(body.startsWith(kept)).toBe(true);
+    expect(attr(m, 'catalogue-body-truncated')).toBe(`270000 bytes, cut to ${Buffer.byteLength(kept)}`);
+    // Body and attributes together within what SQS takes.
+    const attributes = Object.entries(m.MessageAttributes ?? {}).reduce(
+      (n, [name, a]) => n + name.length + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? ''),
+      0,
+    );
+    expect(Buffer.byteLength(kept) + attributes).toBeLessThanOrEqual(SQS_MAX_MESSAGE_BYTES);
+    expect(Buffer.byteLength(kept)).toBeGreaterThan(SQS_MAX_MESSAGE_BYTES - 2000);
+  });
+
+  it('records the failed attempts as a number when given, and not otherwise', async () => {
+    await sink.send('{"a":1}', { reason: 'gave up', code: 'THROTTLED', attempts: 3 });
+    const m = await receiveOne();
+    expect(m.MessageAttributes?.['catalogue-failed-attempts']).toMatchObject({ DataType: 'Number', StringValue: '3' });
+    await sink.send('{"a":2}', { reason: 'poison', code: 'POISON_MESSAGE' });
+    expect((await receiveOne()).MessageAttributes?.['catalogue-failed-attempts']).toBeUndefined();
+  });
+
   it('keeps a body that fits whole, without the truncation attribute', async () => {
     const body = 'a'.repeat(200_000);
     await sink.send(body, { reason: 'r', code: 'c' });

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/stack.ts';
-import { ThrottledError } from '../../../shared/errors.ts';
+import { ModelPausedError, ThrottledError } from '../../../shared/errors.ts';
 import { SqsDeadLetterSink } from '../../../worker/adapters/SqsDeadLetterSink.ts';
 import { QueueWorker } from '../../../worker/consumer/QueueWorker.ts';
 import type { DescribeRequest, DescribeResult, Describer } from '../../../worker/ports.ts';
@@ -78,7 +78,7 @@ describe('QueueWorker on the SQS stand-in', () => {
   function start(
     queueUrl: string,
     describer: Describer,
-    over: { retryDelaySeconds?: (n: number) => number; dlqUrl?: string; paused?: boolean } = {},
+    over: { retryDelaySeconds?: (n: number) => number; dlqUrl?: string; paused?: boolean; maxAttempts?: number } = {},
   ) {
     const pipeline = fakePipeline({ describer });
     const { logger, lines } = capturingLogger();
@@ -93,7 +93,7 @@ describe('QueueWorker on the SQS stand-in', () => {
         heartbeatSeconds: 20,
         handlerTimeoutSeconds: 30,
         shutdownTimeoutSeconds: 5,
-        messageMaxAttempts: 5,
+        messageMaxAttempts: over.maxAttempts ?? 5,
         maxInflightBytes: 256 * 1024 * 1024,
       },
       handler: {
@@ -277,5 +277,44 @@ describe('QueueWorker on the SQS stand-in', () => {
     const left = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 5 }));
     expect(left.Messages).toHaveLength(1);
     expect(spy.outcomes).toEqual([]);
+  });
+
+  it('after the last allowed attempt, dead-letters the message naming the key, the reason and its code', async () => {
+    const queueUrl = await newQueue();
+    const { QueueUrl: dlqUrl } = await stack.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `qw-dlq-${queues}` }),
+    );
+    const describer = new ScriptedDescriber([new ThrottledError('429 from Bedrock')]);
+    const { worker, spy, bucket } = start(queueUrl, describer, { maxAttempts: 1, dlqUrl });
+    const body = Buffer.from('img:10x10 doomed');
+    bucket.put('d.jpg', body);
+    await send(queueUrl, makeS3EventMessage([created('b', 'd.jpg', body, '0A')]));
+    const [o] = await spy.waitForOutcomes(1);
+    expect(o?.outcome).toBe('retry');
+    const dead = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 10, MessageAttributeNames: ['All'] }),
+    );
+    const attributes = dead.Messages?.[0]?.MessageAttributes ?? {};
+    expect(attributes['catalogue-reason']?.StringValue).toBe(`gave up after 1 failed attempts: d.jpg: ${o?.reason}`);
+    expect(attributes['catalogue-error-code']?.StringValue).toBe(o?.reasonCode);
+    expect(attributes['catalogue-failed-attempts']?.StringValue).toBe('1');
+    expect(worker.stats).toMatchObject({ gaveUp: 1, retried: 0 });
+    expect(copies).toEqual([]);
+  });
+
+  it('a record waiting for a paused model hands its message back at once, not counted as a failed attempt', async () => {
+    const queueUrl = await newQueue();
+    const describer = new ScriptedDescriber([new ModelPausedError('model calls paused')]);
+    const { worker, spy, bucket } = start(queueUrl, describer, { retryDelaySeconds: () => 60 });
+    const body = Buffer.from('img:10x10 waits');
+    bucket.put('w.jpg', body);
+    await send(queueUrl, makeS3EventMessage([created('b', 'w.jpg', body, '0A')]));
+    const done = await spy.waitForOutcome('w.jpg', (x) => x.outcome === 'catalogued', { timeoutMs: 30_000 });
+    expect(done.outcome).toBe('catalogued');
+    expect(spy.outcomes[0]).toMatchObject({ outcome: 'retry', reasonCode: 'MODEL_PAUSED' });
+    // A fresh copy at once with no attempt added, not the 60 s retry delay.
+    expect(copies).toEqual([expect.objectContaining({ DelaySeconds: 0 })]);
+    expect(copies[0]?.MessageAttributes?.['catalogue-attempts']?.StringValue).toBe('0');
+    expect(worker.stats).toMatchObject({ handedBack: 1, retried: 0 });
   });
 });
