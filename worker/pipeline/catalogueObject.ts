@@ -29,7 +29,6 @@ export async function catalogueObject(ctx: EventContext, signal?: AbortSignal): 
  * event's ordering allows (`ctx.write`). The lease taken before the model call is held until the item is written.
  */
 export async function fetchAndCatalogue(ctx: EventContext, signal?: AbortSignal): Promise<Result> {
-  const { event, deps } = ctx;
   const got = await fetchAndPrepare(ctx, signal);
   if (got.status !== 'ok') return notFetched(ctx, got);
   const { fetched, prepared } = got;
