@@ -209,9 +209,11 @@ describe('catalogue browser in Chromium', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-id'))).toBe(id);
-    // The page clears the hash with history.replaceState; Playwright learns of a same-document navigation by an
-    // event of its own, so page.url() is read until it has caught up (location.hash is the page's own truth).
-    expect(await page.evaluate(() => location.hash)).toBe('');
+    // The page clears the hash in the dialog's `close` handler, a task queued after the dialog is hidden (and the
+    // browser itself gives focus back to the card, so the focus above does not prove the handler ran): the page's
+    // own location.hash is read until the handler has run. Playwright learns of that same-document navigation by an
+    // event of its own, so page.url() is read until it has caught up too.
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe('');
     await expect.poll(() => new URL(page.url()).hash).toBe('');
   });
 
