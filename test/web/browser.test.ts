@@ -203,7 +203,7 @@ describe('catalogue browser in Chromium', () => {
     const src = await page.locator('#detail-img').getAttribute('src');
     expect(src).toMatch(new RegExp(`/${system.stack.thumbnailBucket}/display/[0-9a-f]{64}\\.jpg\\?`));
     expect(src).not.toContain(`/${system.stack.bucket}/`);
-    expect(new URL(page.url()).hash).toBe(`#item=${encodeURIComponent(id)}`);
+    await expect.poll(() => new URL(page.url()).hash).toBe(`#item=${encodeURIComponent(id)}`);
     await shot('detail.png');
 
     await page.keyboard.press('Escape');
