@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CatalogueItem, ImageDescription } from '../../shared/catalogue.ts';
+import type { ObjectEvent } from '../../shared/messages.ts';
 import type { PipelineDeps, PreparedForModel } from '../../worker/pipeline/processEvent.ts';
 import type {
   CatalogueStore,
@@ -87,6 +88,28 @@ export class InMemoryStore implements CatalogueStore {
 }
 
 export const etagOf = (body: Buffer) => createHash('md5').update(body).digest('hex');
+
+/** An S3 creation event for `body` under `key` in bucket `b` (no sequencer unless given). */
+export const createdEvent = (key: string, body: Buffer, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
+  kind: 'created',
+  bucket: 'b',
+  key,
+  eTag: etagOf(body),
+  size: body.length,
+  eventName: 'ObjectCreated:Put',
+  source: 's3',
+  ...extra,
+});
+
+/** An S3 removal event for `key` in bucket `b` (no sequencer unless given). */
+export const removedEvent = (key: string, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
+  kind: 'removed',
+  bucket: 'b',
+  key,
+  eventName: 'ObjectRemoved:Delete',
+  source: 's3',
+  ...extra,
+});
 
 /** A bucket in memory: `put` and `remove` change it; fetch honours IfMatch like S3. */
 export class InMemoryBucket implements ImageSource {

@@ -1,25 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ModelOutputError } from '../../../shared/errors.ts';
-import type { ObjectEvent } from '../../../shared/messages.ts';
 import { normaliseSequencer } from '../../../shared/sequencer.ts';
 import { processEvent } from '../../../worker/pipeline/processEvent.ts';
 import type { DescribeRequest, DescribeResult } from '../../../worker/ports.ts';
-import { etagOf, fakePipeline, sampleDescription } from '../../helpers/fakes.ts';
+import { createdEvent, etagOf, fakePipeline, sampleDescription } from '../../helpers/fakes.ts';
 
 // The analysis step (analysis.ts): the lease before the model call, so that two processes holding the same content
 // at the same moment pay once. Two concurrent processEvent calls on one store stand for two worker processes (the
 // per-key lock that keeps them apart inside one process lives in handleMessage, not here).
 
-const created = (key: string, body: Buffer, sequencer = '01'): ObjectEvent => ({
-  kind: 'created',
-  bucket: 'b',
-  key,
-  eTag: etagOf(body),
-  size: body.length,
-  sequencer,
-  eventName: 'ObjectCreated:Put',
-  source: 's3',
-});
+const created = (key: string, body: Buffer, sequencer = '01') => createdEvent(key, body, { sequencer });
 
 /** A describer whose answers wait until `open()`; `called` resolves at the first call. */
 class GatedDescriber {

@@ -3,29 +3,13 @@ import type { ObjectEvent } from '../../../shared/messages.ts';
 import { normaliseSequencer } from '../../../shared/sequencer.ts';
 import { processEvent } from '../../../worker/pipeline/processEvent.ts';
 import type { FetchResult, ObjectRef } from '../../../worker/ports.ts';
-import { etagOf, fakePipeline, fakePrepare, InMemoryBucket } from '../../helpers/fakes.ts';
+import { createdEvent, etagOf, fakePipeline, fakePrepare, InMemoryBucket, removedEvent } from '../../helpers/fakes.ts';
 
 // The exact outcome of each path through the live-object rules (followLiveObject.ts) and the sequenced removal
 // (removeObject.ts): what the convergence tests in liveObject.test.ts only check through the final state.
 
-const created = (key: string, body: Buffer, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
-  kind: 'created',
-  bucket: 'b',
-  key,
-  eTag: etagOf(body),
-  size: body.length,
-  eventName: 'ObjectCreated:Put',
-  source: 's3',
-  ...extra,
-});
-const removed = (key: string, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
-  kind: 'removed',
-  bucket: 'b',
-  key,
-  eventName: 'ObjectRemoved:Delete',
-  source: 's3',
-  ...extra,
-});
+const created = createdEvent;
+const removed = removedEvent;
 const backfill = (key: string, body: Buffer, extra: Partial<ObjectEvent> = {}): ObjectEvent =>
   created(key, body, { eventName: 'Backfill', source: 'backfill', ...extra });
 

@@ -2,31 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../local/bedrock/faults.ts';
 import type { ObjectEvent } from '../../../shared/messages.ts';
 import { processEvent } from '../../../worker/pipeline/processEvent.ts';
-import { etagOf, fakePipeline, fakePrepare } from '../../helpers/fakes.ts';
+import { createdEvent, etagOf, fakePipeline, fakePrepare, removedEvent } from '../../helpers/fakes.ts';
 
 /**
  * The live object is the authority: events without a sequencer (an S3-compatible store, hand-made or re-driven
  * events) and backfill/repair messages converge on the bucket's state, whatever their order, duplicates and overlap.
  */
 
-const created = (key: string, body: Buffer, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
-  kind: 'created',
-  bucket: 'b',
-  key,
-  eTag: etagOf(body),
-  size: body.length,
-  eventName: 'ObjectCreated:Put',
-  source: 's3',
-  ...extra,
-});
-const removed = (key: string, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
-  kind: 'removed',
-  bucket: 'b',
-  key,
-  eventName: 'ObjectRemoved:Delete',
-  source: 's3',
-  ...extra,
-});
+const created = createdEvent;
+const removed = removedEvent;
 const backfill = (key: string, body: Buffer): ObjectEvent => ({
   ...created(key, body),
   eventName: 'Backfill',

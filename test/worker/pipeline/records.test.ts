@@ -1,23 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectEvent } from '../../../shared/messages.ts';
 import { normaliseSequencer } from '../../../shared/sequencer.ts';
 import { processEvent } from '../../../worker/pipeline/processEvent.ts';
 import type { DescribeRequest, DescribeResult } from '../../../worker/ports.ts';
-import { etagOf, fakePipeline, fakePrepare, type InMemoryStore, sampleDescription } from '../../helpers/fakes.ts';
+import {
+  createdEvent,
+  etagOf,
+  fakePipeline,
+  fakePrepare,
+  type InMemoryStore,
+  sampleDescription,
+} from '../../helpers/fakes.ts';
 
 // What the pipeline records when an image is rejected or its write loses, and the best-effort clean-up of derived
 // copies (records.ts, thumbnails.ts).
 
-const created = (key: string, body: Buffer, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
-  kind: 'created',
-  bucket: 'b',
-  key,
-  eTag: etagOf(body),
-  size: body.length,
-  eventName: 'ObjectCreated:Put',
-  source: 's3',
-  ...extra,
-});
+const created = createdEvent;
 
 describe('a rejection record', () => {
   it('keeps when the key was first seen, and carries the new sequence, eTag and size', async () => {
