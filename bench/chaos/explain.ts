@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { prepareImage } from '../../worker/index.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { prepareImage, prepareOptionsFromConfig } from '../../worker/index.ts';
 import type { PaidCall } from './countingAnalyser.ts';
 import { contentImage } from './images.ts';
-import type { Kill } from './verify.ts';
+import { goodAnswersByContent, type Kill } from './verify.ts';
 import type { KeyChange } from './workload.ts';
 
 /**
@@ -16,19 +17,14 @@ export async function explainSecondPayments(
   kills: readonly Kill[],
   started: number,
 ): Promise<string[]> {
+  const options = prepareOptionsFromConfig(loadConfig({}));
   const byHash = new Map<string, number>();
   for (const n of new Set(history.flatMap((h) => (h.content === undefined ? [] : [h.content])))) {
-    // The worker's defaults (IMAGE_MAX_EDGE, IMAGE_FORMAT, IMAGE_QUALITY): identical prepared bytes to the calls'.
-    const prepared = await prepareImage(await contentImage(n), {
-      maxEdge: 1568,
-      maxInputPixels: 100_000_000,
-      format: 'jpeg',
-      quality: 85,
-    });
+    // With the worker's default image settings: the same prepared bytes the calls carried.
+    const prepared = await prepareImage(await contentImage(n), options);
     byHash.set(createHash('sha256').update(prepared.image.body).digest('hex'), n);
   }
-  const good = new Map<string, PaidCall[]>();
-  for (const c of calls) if (!c.malformed && !c.probe) good.set(c.content, [...(good.get(c.content) ?? []), c]);
+  const good = goodAnswersByContent(calls);
   const t = (at: number) => `${((at - started) / 1000).toFixed(2)}s`;
   const killedAt = new Map(kills.map((k) => [k.name, k.at]));
   const answer = (c: PaidCall) => {

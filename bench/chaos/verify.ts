@@ -115,6 +115,13 @@ export interface Payments {
   paidTwice: number;
 }
 
+/** The good answers (not malformed, not a startup probe) for each content, in the order they were asked. */
+export function goodAnswersByContent(calls: readonly PaidCall[]): Map<string, PaidCall[]> {
+  const good = new Map<string, PaidCall[]>();
+  for (const c of calls) if (!c.malformed && !c.probe) good.set(c.content, [...(good.get(c.content) ?? []), c]);
+  return good;
+}
+
 /**
  * Model calls for the bucket's images by content (startup probes counted apart). An earlier good answer is "in flight
  * at a kill" when the process that asked for it was SIGKILLed around it and before the content's next answer began:
@@ -124,13 +131,9 @@ export interface Payments {
  */
 export function payments(calls: readonly PaidCall[], kills: readonly Kill[]): Payments {
   const killedAt = new Map(kills.map((k) => [k.name, k.at]));
-  const good = new Map<string, PaidCall[]>();
-  const contents = new Set<string>();
   const images = calls.filter((c) => !c.probe);
-  for (const c of images) {
-    contents.add(c.content);
-    if (!c.malformed) good.set(c.content, [...(good.get(c.content) ?? []), c]);
-  }
+  const contents = new Set(images.map((c) => c.content));
+  const good = goodAnswersByContent(calls);
   let duplicateGoodAnswers = 0;
   let inFlightAtKill = 0;
   for (const answers of good.values()) {
